@@ -1,0 +1,5 @@
+//! The `supervisorctl` executable: a thin wrapper over `supervisor::supervisorctl`.
+
+fn main() {
+    std::process::exit(supervisor::supervisorctl::main());
+}

@@ -1,0 +1,1 @@
+//! datatypes: value types of the config file (to be written).

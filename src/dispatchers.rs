@@ -1,0 +1,1 @@
+//! dispatchers (to be written).

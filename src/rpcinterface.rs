@@ -1,0 +1,1 @@
+//! rpcinterface (to be written).

@@ -1,0 +1,1 @@
+//! socket_manager (to be written).
