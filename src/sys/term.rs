@@ -1,0 +1,1 @@
+//! term: terminal calls (termios raw mode, window size, isatty) for supervisorctl's shell.
