@@ -260,7 +260,7 @@ pub struct ServerArgs {
 /// What the supervisord command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerCommand {
-    Run(ServerArgs),
+    Run(Box<ServerArgs>),
     /// `-h`, `-?`, `--help`: print this text to stdout, exit 0.
     Help(String),
     /// `-v`, `--version`: print `VERSION`, exit 0.

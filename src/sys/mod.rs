@@ -306,7 +306,7 @@ pub fn getrlimit(r: Resource) -> io::Result<(u64, u64)> {
     };
     // SAFETY: `lim` is a valid out-parameter.
     cvt(unsafe { libc::getrlimit(resource_id(r), &mut lim) })?;
-    Ok((lim.rlim_cur as u64, lim.rlim_max as u64))
+    Ok((lim.rlim_cur, lim.rlim_max))
 }
 
 pub fn setrlimit(r: Resource, soft: u64, hard: u64) -> io::Result<()> {
@@ -319,7 +319,7 @@ pub fn setrlimit(r: Resource, soft: u64, hard: u64) -> io::Result<()> {
 }
 
 /// RLIM_INFINITY as we report it.
-pub const RLIM_INFINITY: u64 = libc::RLIM_INFINITY as u64;
+pub const RLIM_INFINITY: u64 = libc::RLIM_INFINITY;
 
 // ------------------------------------------------------------------ signals
 
