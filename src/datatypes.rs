@@ -85,3 +85,19 @@ pub fn shlex_split(s: &str) -> Result<Vec<String>, String> {
     }
     Ok(out)
 }
+
+/// A signal name (with or without SIG, any case) or number.
+pub fn signal_number(s: &str) -> Result<i32, String> {
+    if let Ok(n) = s.trim().parse::<i32>() {
+        return Ok(n);
+    }
+    let up = s.trim().to_ascii_uppercase();
+    let name = if up.starts_with("SIG") {
+        up
+    } else {
+        format!("SIG{}", up)
+    };
+    (1..32)
+        .find(|n| signame(*n) == name)
+        .ok_or_else(|| format!("value {:?} is not a valid signal name", s))
+}

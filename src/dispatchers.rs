@@ -136,7 +136,11 @@ impl OutputDispatcher {
     /// enabled, a buffer no longer than the token waits for more data.
     fn record_output(&mut self, sink: &mut Sink) {
         loop {
-            let token = if self.capturemode { END_TOKEN } else { BEGIN_TOKEN };
+            let token = if self.capturemode {
+                END_TOKEN
+            } else {
+                BEGIN_TOKEN
+            };
             if self.pending.len() <= token.len() {
                 return;
             }

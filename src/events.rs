@@ -206,7 +206,13 @@ impl Notification {
     }
 
     /// PROCESS_LOG_STDOUT/STDERR.
-    pub fn process_log(stderr: bool, name: &str, group: &str, pid: i32, data: &[u8]) -> Notification {
+    pub fn process_log(
+        stderr: bool,
+        name: &str,
+        group: &str,
+        pid: i32,
+        data: &[u8],
+    ) -> Notification {
         let (etype, channel) = if stderr {
             (ProcessLogStderr, "stderr")
         } else {
@@ -226,7 +232,13 @@ impl Notification {
     }
 
     /// PROCESS_COMMUNICATION_STDOUT/STDERR.
-    pub fn process_comm(stderr: bool, name: &str, group: &str, pid: i32, data: &[u8]) -> Notification {
+    pub fn process_comm(
+        stderr: bool,
+        name: &str,
+        group: &str,
+        pid: i32,
+        data: &[u8],
+    ) -> Notification {
         Notification {
             etype: if stderr {
                 ProcessCommunicationStderr
@@ -514,7 +526,10 @@ mod tests {
             true,
             0,
         );
-        assert_eq!(n.payload, "processname:a groupname:g from_state:STARTING tries:2");
+        assert_eq!(
+            n.payload,
+            "processname:a groupname:g from_state:STARTING tries:2"
+        );
         let n = Notification::process_log(false, "a", "g", 7, b"hi\x88");
         assert_eq!(
             n.payload,
@@ -563,7 +578,8 @@ mod tests {
         let p = c.pop().unwrap();
         let env = c.envelope(&p, "supervisor");
         assert!(env.starts_with("ver:3.0 server:supervisor serial:"));
-        assert!(env.ends_with("pool:c poolserial:0 eventname:REMOTE_COMMUNICATION len:8\ntype:t\n\u{e9}"));
+        assert!(env
+            .ends_with("pool:c poolserial:0 eventname:REMOTE_COMMUNICATION len:8\ntype:t\n\u{e9}"));
     }
 
     #[test]

@@ -357,7 +357,10 @@ mod tests {
                 got.extend(b);
             }
         }
-        assert!(all.ends_with(&got), "rotated files are a suffix of the stream");
+        assert!(
+            all.ends_with(&got),
+            "rotated files are a suffix of the stream"
+        );
         assert_eq!(std::fs::read(d.join("out.log.1")).unwrap().len(), 12);
         assert!(!d.join("out.log.4").exists());
         let _ = std::fs::remove_dir_all(&d);

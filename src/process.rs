@@ -90,7 +90,12 @@ pub struct Process {
 
 /// Creates an AUTO log file: `<name>-<channel>---<identifier>-<random>.log`
 /// in `dir`, like the reference's mkstemp naming.
-pub fn create_autolog(dir: &Path, name: &str, identifier: &str, channel: &str) -> io::Result<PathBuf> {
+pub fn create_autolog(
+    dir: &Path,
+    name: &str,
+    identifier: &str,
+    channel: &str,
+) -> io::Result<PathBuf> {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789_";
     let mut seed = [0u8; 64];
     let mut attempt = 0;
@@ -105,7 +110,10 @@ pub fn create_autolog(dir: &Path, name: &str, identifier: &str, channel: &str) -
             .iter()
             .map(|b| CHARS[*b as usize % CHARS.len()] as char)
             .collect();
-        let path = dir.join(format!("{}-{}---{}-{}.log", name, channel, identifier, suffix));
+        let path = dir.join(format!(
+            "{}-{}---{}-{}.log",
+            name, channel, identifier, suffix
+        ));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -286,7 +294,10 @@ impl Process {
         };
         let shown = str_repr(&filename.to_string_lossy());
         let Some(meta) = meta else {
-            return Err(BadCommand::NotFound(format!("can't find command {}", shown)));
+            return Err(BadCommand::NotFound(format!(
+                "can't find command {}",
+                shown
+            )));
         };
         if meta.is_dir() {
             return Err(BadCommand::NotExecutable(format!(
@@ -442,10 +453,8 @@ impl Process {
         if let Err(e) = self.attach_pipes(pipes, status, core) {
             // The child runs but we cannot watch it; it will be reaped and
             // its output is lost, which the log says.
-            core.logger.critical(&format!(
-                "could not watch the pipes of {}: {}",
-                name, e
-            ));
+            core.logger
+                .critical(&format!("could not watch the pipes of {}: {}", name, e));
         }
         if self.listener.is_some() {
             self.listener = Some(Listener {
@@ -480,7 +489,8 @@ impl Process {
         pipes: &ChildPipes,
         socket: Option<RawFd>,
     ) -> Result<ChildSetup, String> {
-        let cstr = |b: &[u8]| CString::new(b).map_err(|_| "command contains a NUL byte".to_string());
+        let cstr =
+            |b: &[u8]| CString::new(b).map_err(|_| "command contains a NUL byte".to_string());
         let envp = self
             .child_env(core)
             .into_iter()
@@ -523,7 +533,12 @@ impl Process {
 
     /// Keeps the parent ends of the pipes, closes the child ends, and
     /// registers everything with the poller.
-    fn attach_pipes(&mut self, pipes: ChildPipes, status: OwnedFd, core: &mut Core) -> io::Result<()> {
+    fn attach_pipes(
+        &mut self,
+        pipes: ChildPipes,
+        status: OwnedFd,
+        core: &mut Core,
+    ) -> io::Result<()> {
         let ChildPipes {
             stdin,
             stdout,
@@ -531,7 +546,12 @@ impl Process {
         } = pipes;
         let status = File::from(status);
         sys::set_nonblocking(status.as_raw_fd(), true)?;
-        let key = core.register(status.as_raw_fd(), Owner::Proc(self.id, Pipe::Status), true, false)?;
+        let key = core.register(
+            status.as_raw_fd(),
+            Owner::Proc(self.id, Pipe::Status),
+            true,
+            false,
+        )?;
         self.status = Some(StatusPipe {
             file: status,
             key,
@@ -546,13 +566,23 @@ impl Process {
             let f = File::from(in_w);
             sys::set_nonblocking(f.as_raw_fd(), true)?;
             // Registered for writing only while there is something to write.
-            let key = core.register(f.as_raw_fd(), Owner::Proc(self.id, Pipe::Stdin), false, false)?;
+            let key = core.register(
+                f.as_raw_fd(),
+                Owner::Proc(self.id, Pipe::Stdin),
+                false,
+                false,
+            )?;
             self.stdin = Some(InputDispatcher::new(f, key));
         }
         Ok(())
     }
 
-    fn output(&self, channel: Channel, fd: OwnedFd, core: &mut Core) -> io::Result<OutputDispatcher> {
+    fn output(
+        &self,
+        channel: Channel,
+        fd: OwnedFd,
+        core: &mut Core,
+    ) -> io::Result<OutputDispatcher> {
         let f = File::from(fd);
         sys::set_nonblocking(f.as_raw_fd(), true)?;
         let (cfg, path, pipe) = match channel {
@@ -863,7 +893,10 @@ impl Process {
         if let Some(s) = self.status.take() {
             core.deregister(s.key, s.file.as_raw_fd());
         }
-        for d in [self.stdout.take(), self.stderr.take()].into_iter().flatten() {
+        for d in [self.stdout.take(), self.stderr.take()]
+            .into_iter()
+            .flatten()
+        {
             if let Some(p) = d.pipe.as_ref() {
                 core.deregister(d.key, p.as_raw_fd());
             }
@@ -1025,7 +1058,10 @@ impl Process {
 
     /// Reopens the log files (USR2).
     pub fn reopen_logs(&mut self) {
-        for d in [self.stdout.as_mut(), self.stderr.as_mut()].into_iter().flatten() {
+        for d in [self.stdout.as_mut(), self.stderr.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             d.reopen();
         }
     }

@@ -19,7 +19,9 @@ use crate::dispatchers::{listener_output_line, ListenerOutcome, Sink};
 use crate::events::{self, EventPool, Notification};
 use crate::http::HttpServer;
 use crate::loggers::Logger;
-use crate::options::{self, GroupConfig, GroupKind, MainLogFile, ServerArgs, ServerCommand, ServerOptions};
+use crate::options::{
+    self, GroupConfig, GroupKind, MainLogFile, ServerArgs, ServerCommand, ServerOptions,
+};
 use crate::process::{ProcId, Process};
 use crate::slab::Slab;
 use crate::socket_manager::SocketManager;
@@ -95,6 +97,8 @@ impl Timers {
 /// event notifications.
 pub struct Core {
     pub options: ServerOptions,
+    /// The command line, for re-reading the config (reloadConfig, HUP).
+    pub args: ServerArgs,
     pub logger: Logger,
     pub poller: Poller,
     pub keys: Slab<Owner>,
@@ -114,7 +118,13 @@ pub struct Core {
 
 impl Core {
     /// Registers `fd` under a new key.
-    pub fn register(&mut self, fd: RawFd, owner: Owner, read: bool, write: bool) -> io::Result<usize> {
+    pub fn register(
+        &mut self,
+        fd: RawFd,
+        owner: Owner,
+        read: bool,
+        write: bool,
+    ) -> io::Result<usize> {
         let key = self.keys.insert(owner);
         if let Err(e) = self.poller.register(fd, key, read, write) {
             self.keys.remove(key);
@@ -169,6 +179,9 @@ pub struct Supervisor {
     pub http: HttpServer,
     /// Group configs from the last `reloadConfig` (used by addProcessGroup).
     pub pending_configs: Option<Vec<GroupConfig>>,
+    /// Configs of groups removed since start, so that addProcessGroup can
+    /// bring them back without a reread (as the reference can).
+    pub removed_configs: Vec<GroupConfig>,
     signals: File,
     stopping: bool,
     stop_groups: Vec<String>,
@@ -187,7 +200,7 @@ fn epoch_secs() -> f64 {
 impl Supervisor {
     /// Creates the loop's state from parsed options: logger, poller, signal
     /// pipe. Groups and servers are added by `start`.
-    pub fn new(options: ServerOptions, logger: Logger) -> io::Result<Supervisor> {
+    pub fn new(options: ServerOptions, args: ServerArgs, logger: Logger) -> io::Result<Supervisor> {
         let poller = Poller::new()?;
         let signals = File::from(sys::install_signal_pipe(&[
             libc::SIGTERM,
@@ -199,6 +212,7 @@ impl Supervisor {
         ])?);
         let mut core = Core {
             options,
+            args,
             logger,
             poller,
             keys: Slab::default(),
@@ -217,6 +231,7 @@ impl Supervisor {
             groups: Vec::new(),
             http: HttpServer::default(),
             pending_configs: None,
+            removed_configs: Vec::new(),
             signals,
             stopping: false,
             stop_groups: Vec::new(),
@@ -456,7 +471,9 @@ impl Supervisor {
                 .info(&format!("waiting for {} to die", list.join(", ")));
             self.lastshutdownreport = Some(Instant::now());
             for (n, s) in &names {
-                self.core.logger.blather(&format!("{} state: {}", n, s.name()));
+                self.core
+                    .logger
+                    .blather(&format!("{} state: {}", n, s.name()));
             }
         }
         true
@@ -481,39 +498,42 @@ impl Supervisor {
         if !p.transition(&mut self.core) {
             return;
         }
-        match self.socket_for(id) {
-            None => {
-                if let Some(p) = self.procs.get_mut(id) {
-                    p.spawn(&mut self.core, None);
-                }
-            }
-            Some(gi) => {
-                let Some(sock) = self.groups[gi].socket.as_mut() else {
-                    return;
-                };
-                match sock.acquire(&mut self.core.logger) {
-                    Ok(fd) => {
-                        let spawned = self
-                            .procs
-                            .get_mut(id)
-                            .and_then(|p| p.spawn(&mut self.core, Some(fd)));
-                        if spawned.is_none() {
-                            if let Some(s) = self.groups[gi].socket.as_mut() {
-                                s.release(&mut self.core.logger);
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        let msg = format!("Could not create FastCGI socket {}: {}", sock.url(), e);
-                        if let Some(p) = self.procs.get_mut(id) {
-                            p.fail_spawn(msg, &mut self.core);
-                        }
-                    }
-                }
-            }
-        }
+        self.spawn_now(id);
         if let Some(p) = self.procs.get_mut(id) {
             p.after_spawn_check(before, &mut self.core);
+        }
+    }
+
+    /// Spawns process `id` now, with its group's socket if it is an fcgi
+    /// program.
+    pub fn spawn_now(&mut self, id: ProcId) {
+        let Some(gi) = self.socket_for(id) else {
+            if let Some(p) = self.procs.get_mut(id) {
+                p.spawn(&mut self.core, None);
+            }
+            return;
+        };
+        let Some(sock) = self.groups[gi].socket.as_mut() else {
+            return;
+        };
+        match sock.acquire(&mut self.core.logger) {
+            Ok(fd) => {
+                let spawned = self
+                    .procs
+                    .get_mut(id)
+                    .and_then(|p| p.spawn(&mut self.core, Some(fd)));
+                if spawned.is_none() {
+                    if let Some(s) = self.groups[gi].socket.as_mut() {
+                        s.release(&mut self.core.logger);
+                    }
+                }
+            }
+            Err(e) => {
+                let msg = format!("Could not create FastCGI socket {}: {}", sock.url(), e);
+                if let Some(p) = self.procs.get_mut(id) {
+                    p.fail_spawn(msg, &mut self.core);
+                }
+            }
         }
     }
 
@@ -535,7 +555,7 @@ impl Supervisor {
                     }
                 }
                 Timer::Tick(i) => self.tick(i),
-                Timer::Http => {}
+                Timer::Http => self.http.wake(),
             }
         }
     }
@@ -576,7 +596,9 @@ impl Supervisor {
                     continue;
                 };
                 let ready = p.state == ProcessState::Running
-                    && p.listener.as_ref().is_some_and(|l| l.state == ListenerState::Ready);
+                    && p.listener
+                        .as_ref()
+                        .is_some_and(|l| l.state == ListenerState::Ready);
                 if !ready {
                     continue;
                 }
@@ -803,7 +825,9 @@ impl Supervisor {
         let Some(l) = p.listener.as_mut() else {
             return;
         };
-        let outcomes = l.protocol.feed(data, &mut l.state, &name, &mut self.core.logger);
+        let outcomes = l
+            .protocol
+            .feed(data, &mut l.state, &name, &mut self.core.logger);
         for o in outcomes {
             let Some(l) = self.procs.get_mut(id).and_then(|p| p.listener.as_mut()) else {
                 return;
@@ -952,7 +976,10 @@ fn pipe_name(p: Pipe) -> &'static str {
 /// Entry point of `supervisord`; returns the exit status.
 pub fn main() -> i32 {
     let argv: Vec<String> = std::env::args().collect();
-    let argv0 = argv.first().cloned().unwrap_or_else(|| "supervisord".into());
+    let argv0 = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "supervisord".into());
     let usage = |msg: &str| -> i32 {
         eprintln!("Error: {}", msg);
         eprintln!("For help, use {} -h", argv0);
@@ -983,7 +1010,7 @@ pub fn main() -> i32 {
     }
     let mut first = true;
     loop {
-        match run_once(opts.clone(), first) {
+        match run_once(opts.clone(), &args, first) {
             Ok(Outcome::Shutdown) => return 0,
             Ok(Outcome::Restart) => {}
             Err(RunError::Usage(msg)) => return usage(&msg),
@@ -1003,7 +1030,8 @@ fn reload_options(args: &ServerArgs, previous: ServerOptions) -> ServerOptions {
     match options::load_server_options(args) {
         Ok(mut o) => {
             // Privileges and rlimits are applied once, at first start.
-            o.parse_criticals.retain(|m| !m.starts_with("Supervisor is running as root"));
+            o.parse_criticals
+                .retain(|m| !m.starts_with("Supervisor is running as root"));
             o
         }
         Err(e) => {
@@ -1149,10 +1177,12 @@ fn is_autolog_name(name: &str, marker: &str) -> bool {
     // \S+\.log then optional . and up to 4 digits (re.match: a prefix match).
     rest.char_indices()
         .filter(|(_, c)| *c == '.')
-        .any(|(j, _)| j > 0 && rest[j..].starts_with(".log") && !rest[..j].contains(char::is_whitespace))
+        .any(|(j, _)| {
+            j > 0 && rest[j..].starts_with(".log") && !rest[..j].contains(char::is_whitespace)
+        })
 }
 
-fn run_once(opts: ServerOptions, first: bool) -> Result<Outcome, RunError> {
+fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<Outcome, RunError> {
     let mut logger = make_logger(&opts).map_err(RunError::Usage)?;
     if !opts.nocleanup {
         clear_autochildlogdir(&opts, &mut logger);
@@ -1161,7 +1191,8 @@ fn run_once(opts: ServerOptions, first: bool) -> Result<Outcome, RunError> {
     let mut opts = opts;
     opts.groups = Vec::new();
     let nodaemon = opts.nodaemon;
-    let mut sup = Supervisor::new(opts, logger).map_err(|e| RunError::Fatal(e.to_string()))?;
+    let mut sup =
+        Supervisor::new(opts, args.clone(), logger).map_err(|e| RunError::Fatal(e.to_string()))?;
     for g in groups.drain(..) {
         if let Err(msg) = sup.add_process_group(g) {
             return Err(RunError::Usage(msg));
@@ -1207,10 +1238,10 @@ fn daemonize(sup: &mut Supervisor) {
     sup.core.logger.info("daemonizing the supervisord process");
     if let Some(dir) = sup.core.options.directory.clone() {
         match std::env::set_current_dir(&dir) {
-            Ok(()) => sup
-                .core
-                .logger
-                .info(&format!("set current directory: {}", crate::events::str_repr(&dir.to_string_lossy()))),
+            Ok(()) => sup.core.logger.info(&format!(
+                "set current directory: {}",
+                crate::events::str_repr(&dir.to_string_lossy())
+            )),
             Err(e) => sup.core.logger.critical(&format!(
                 "can't chdir into {}: {}",
                 crate::events::str_repr(&dir.to_string_lossy()),
@@ -1267,7 +1298,10 @@ mod tests {
         t.push(now, Timer::Proc(1, 1));
         t.push(now + Duration::from_secs(1), Timer::Http);
         assert_eq!(t.next_deadline(), Some(now));
-        assert_eq!(t.pop_due(now + Duration::from_millis(1500)), vec![Timer::Proc(1, 1), Timer::Http]);
+        assert_eq!(
+            t.pop_due(now + Duration::from_millis(1500)),
+            vec![Timer::Proc(1, 1), Timer::Http]
+        );
         assert_eq!(t.next_deadline(), Some(now + Duration::from_secs(2)));
     }
 }

@@ -342,3 +342,7 @@ pub enum ClientCommand {
     /// `-h`, `-?`, `--help`: print this text to stdout, exit 0.
     Help(String),
 }
+
+mod lead_stub;
+pub use lead_stub::*;
+use std::path::Path;
