@@ -1002,7 +1002,7 @@ pub fn main() -> i32 {
         Err(e) => return usage(&e.0),
     };
     sys::ensure_std_fds();
-    if let Err(msg) = drop_privileges_once(&mut opts) {
+    if let Err(msg) = drop_privileges(&mut opts, true) {
         return usage(&msg);
     }
     if let Err(msg) = raise_rlimits(&mut opts) {
@@ -1021,6 +1021,9 @@ pub fn main() -> i32 {
         }
         first = false;
         opts = reload_options(&args, opts);
+        // The reference re-runs this at every start: same messages, but
+        // privileges were already dropped.
+        let _ = drop_privileges(&mut opts, false);
     }
 }
 
@@ -1052,7 +1055,9 @@ enum RunError {
     Fatal(String),
 }
 
-fn drop_privileges_once(opts: &mut ServerOptions) -> Result<(), String> {
+/// Drops to `user` (at first start only, `apply`) and queues the
+/// reference's messages about it for the activity log.
+fn drop_privileges(opts: &mut ServerOptions, apply: bool) -> Result<(), String> {
     let Some(uid) = opts.uid else {
         if sys::getuid() == 0 {
             opts.parse_criticals.push(
@@ -1064,7 +1069,7 @@ fn drop_privileges_once(opts: &mut ServerOptions) -> Result<(), String> {
         }
         return Ok(());
     };
-    if uid == sys::getuid() {
+    if uid == sys::getuid() || !apply {
         opts.parse_infos
             .push(format!("Set uid to user {} succeeded", uid));
         return Ok(());
