@@ -374,12 +374,24 @@ struct Tail {
     chunked: bool,
 }
 
+/// Turns a deferred result into the HTTP response of a web action.
+pub type WebFinish = Box<dyn FnOnce(&mut Supervisor, Result<xmlrpc::Value, Fault>) -> Response>;
+
+/// What a web page handler answers: a page now, or a page once a deferred
+/// action (start/stop/restart with wait) is done.
+pub enum WebOutcome {
+    Done(Response),
+    Deferred(Box<dyn Deferred>, WebFinish),
+}
+
 enum ConnState {
     /// Reading and answering requests.
     Idle,
-    /// Waiting for a deferred XML-RPC answer.
+    /// Waiting for a deferred answer (XML-RPC, or a web action when
+    /// `web` is set).
     Waiting {
         deferred: Box<dyn Deferred>,
+        web: Option<WebFinish>,
         version: String,
         close: bool,
     },
@@ -882,8 +894,19 @@ fn handle_request(sup: &mut Supervisor, c: &mut Conn, req: Request) {
             start_mainlogtail(sup, c, &version);
         }
     } else {
-        let resp = crate::web::handle(sup, &req).unwrap_or_else(|| Response::error(404));
-        queue_response(c, &resp, &version, close);
+        match crate::web::handle(sup, &req) {
+            None => queue_response(c, &Response::error(404), &version, close),
+            Some(WebOutcome::Done(resp)) => queue_response(c, &resp, &version, close),
+            Some(WebOutcome::Deferred(deferred, finish)) => {
+                c.state = ConnState::Waiting {
+                    deferred,
+                    web: Some(finish),
+                    version,
+                    close,
+                };
+                poll_deferred(sup, c);
+            }
+        }
     }
 }
 
@@ -963,6 +986,7 @@ fn handle_rpc(sup: &mut Supervisor, c: &mut Conn, req: Request, version: &str, c
         RpcOutcome::Deferred(d) => {
             c.state = ConnState::Waiting {
                 deferred: d,
+                web: None,
                 version: version.to_string(),
                 close,
             };
