@@ -1018,12 +1018,22 @@ fn poll_deferred(sup: &mut Supervisor, c: &mut Conn) -> bool {
     let Some(result) = deferred.poll(sup) else {
         return true;
     };
-    let ConnState::Waiting { version, close, .. } =
-        std::mem::replace(&mut c.state, ConnState::Idle)
+    let ConnState::Waiting {
+        version,
+        close,
+        web,
+        ..
+    } = std::mem::replace(&mut c.state, ConnState::Idle)
     else {
         return true;
     };
-    queue_rpc_result(c, result, &version, close);
+    match web {
+        Some(finish) => {
+            let resp = finish(sup, result);
+            queue_response(c, &resp, &version, close);
+        }
+        None => queue_rpc_result(c, result, &version, close),
+    }
     process_requests(sup, c);
     flush(c).is_ok()
 }
