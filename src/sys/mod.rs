@@ -283,6 +283,19 @@ pub fn redirect_std_fds_to_null() -> io::Result<()> {
     Ok(())
 }
 
+/// Takes an exclusive advisory lock on `f` without waiting; false if
+/// another process holds it.
+pub fn try_lock(f: &std::fs::File) -> io::Result<bool> {
+    // SAFETY: flock on a descriptor owned by `f`.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    match errno() {
+        libc::EWOULDBLOCK => Ok(false),
+        e => Err(io::Error::from_raw_os_error(e)),
+    }
+}
+
 // ------------------------------------------------------------------ rlimits
 
 #[derive(Clone, Copy, Debug)]
