@@ -1091,15 +1091,8 @@ enum RunError {
 /// Drops to `user` (at first start only, `apply`) and queues the
 /// reference's messages about it for the activity log.
 fn drop_privileges(opts: &mut ServerOptions, apply: bool) -> Result<(), String> {
+    // (The parser queues the "running as root" warning when no user is set.)
     let Some(uid) = opts.uid else {
-        if sys::getuid() == 0 {
-            opts.parse_criticals.push(
-                "Supervisor is running as root.  Privileges were not dropped because no user is \
-                 specified in the config file.  If you intend to run as root, you can set user=root \
-                 in the config file to avoid this message."
-                    .into(),
-            );
-        }
         return Ok(());
     };
     if uid == sys::getuid() || !apply {
