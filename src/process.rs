@@ -643,6 +643,12 @@ impl Process {
             ExecReport::Execed => {
                 self.exec_at = Some(Instant::now());
                 if let Some((sig, as_group)) = self.held_signal.take() {
+                    core.logger.debug(&format!(
+                        "sending {} (pid {}) the {} requested before its exec",
+                        self.config.name,
+                        self.pid,
+                        signame(sig)
+                    ));
                     self.send_signal(sig, as_group, core);
                 }
                 core.enqueue(self);
