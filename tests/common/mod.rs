@@ -56,12 +56,7 @@ pub struct TempDir {
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!(
-            "sv-{}-{}-{}",
-            tag,
-            std::process::id(),
-            n
-        ));
+        let path = std::env::temp_dir().join(format!("sv-{}-{}-{}", tag, std::process::id(), n));
         let _ = fs::remove_dir_all(&path);
         fs::create_dir_all(&path).expect("create temp dir");
         TempDir { path }
@@ -152,7 +147,12 @@ pub fn pid_alive(pid: u32) -> bool {
     // A zombie still has a /proc entry; treat it as dead for liveness, but
     // it means nobody reaped it.
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
@@ -210,17 +210,30 @@ impl Supervisord {
 
     /// Same with any supervisord binary (ours or the reference's).
     pub fn start_binary(exe: &Path, dir: TempDir, text: &str, args: &[&str]) -> Supervisord {
+        Self::start_env(exe, dir, text, args, &[])
+    }
+
+    /// Same with extra environment variables for the daemon.
+    pub fn start_env(
+        exe: &Path,
+        dir: TempDir,
+        text: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Supervisord {
         let conf = dir.write("supervisord.conf", text);
         let sock = dir.join("sv.sock");
         let log = dir.join("supervisord.log");
+        let stderr_file = fs::File::create(dir.join("stderr.txt")).expect("stderr file");
         let child = Command::new(exe)
             .arg("-c")
             .arg(&conf)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(&dir.path)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr_file)
             .spawn()
             .expect("spawn supervisord");
         let mut s = Supervisord {
@@ -250,13 +263,17 @@ impl Supervisord {
             if let Some(c) = self.child.as_mut() {
                 if let Ok(Some(st)) = c.try_wait() {
                     panic!(
-                        "supervisord exited ({st}) before its socket appeared; log:\n{}",
+                        "supervisord exited ({st}) before its socket appeared; stderr:\n{}\nlog:\n{}",
+                        fs::read_to_string(self.dir.join("stderr.txt")).unwrap_or_default(),
                         self.log_text()
                     );
                 }
             }
             if Instant::now() > deadline {
-                panic!("supervisord socket never appeared; log:\n{}", self.log_text());
+                panic!(
+                    "supervisord socket never appeared; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -354,7 +371,10 @@ impl Supervisord {
         let Some(i) = text.find("\r\n\r\n") else {
             panic!("no HTTP response to {method}: {text:?}");
         };
-        assert!(text.starts_with("HTTP/1.1 200"), "HTTP error for {method}: {text}");
+        assert!(
+            text.starts_with("HTTP/1.1 200"),
+            "HTTP error for {method}: {text}"
+        );
         supervisor::xmlrpc::parse_response(&raw[i + 4..]).expect("parse XML-RPC response")
     }
 
@@ -389,7 +409,10 @@ impl Supervisord {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("{name} is {now}, never became {state}; log:\n{}", self.log_text());
+                panic!(
+                    "{name} is {now}, never became {state}; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -418,7 +441,10 @@ impl Supervisord {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("supervisord did not exit after SIG{sig}; log:\n{}", self.log_text());
+                panic!(
+                    "supervisord did not exit after SIG{sig}; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
