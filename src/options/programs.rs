@@ -485,9 +485,10 @@ fn processes_from_section(
     ]);
     let c = read_common(s, &names)?;
     let mut out = Vec::new();
-    let start = c.numprocs_start;
-    let end = start.saturating_add(c.numprocs);
-    for process_num in start..end {
+    for i in 0..c.numprocs.max(0) {
+        let process_num = c.numprocs_start.checked_add(i).ok_or_else(|| {
+            s.err(Some("numprocs_start"), "process_num does not fit in 64 bits")
+        })?;
         // The reference keeps adding to one mapping: from here on every key
         // sees process_num, numprocs, ENV_* and this section's own ENV_*.
         names.set("process_num", Value::Int(process_num));

@@ -1219,3 +1219,51 @@ fn unreadable_or_odd_configs_never_panic() {
         let _ = load_in(&tmp, text);
     }
 }
+
+/// Random text built from the characters that matter to the parsers.
+struct Noise(u64);
+
+impl Noise {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn text(&mut self, len: usize) -> String {
+        const PIECES: &[&str] = &[
+            "%", "(", ")", "s", "d", "0", "5", ".", "#", ";", ":", "=", " ", "\n", "\t", "[",
+            "]", "\"", "'", "\\", "é", "\u{2028}", "x", "*", "-", "+", "l", ",", "\r", "%(here)s",
+            "[program:", "command", "numprocs", "process_num", "ENV_", "%(process_num)",
+        ];
+        (0..len)
+            .map(|_| PIECES[(self.next() % PIECES.len() as u64) as usize])
+            .collect()
+    }
+}
+
+#[test]
+fn random_input_never_panics() {
+    use crate::datatypes::*;
+    let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+    let mut names = expand::Expansions::new();
+    names.set("here", expand::Value::Str("/h".into()));
+    names.set("process_num", expand::Value::Int(3));
+    for _ in 0..3000 {
+        let t = noise.text(12);
+        let _ = expand::expand(&t, &names, "k");
+        let _ = configparser::ConfigParser::new().read_string(&t, "f");
+        let _ = dict_of_key_value_pairs(&t);
+        let _ = shlex_split(&t);
+        let _ = (byte_size(&t), octal(&t), signal_number(&t), inet_address(&t), url(&t));
+        let _ = (list_of_exitcodes(&t), process_or_group_name(&t), py_repr(&t));
+        let _ = getopt::getopt(&[t.clone(), t.clone()], "h?c:", &["help", "conf="]);
+    }
+    let tmp = Tmp::new();
+    for _ in 0..200 {
+        let body = noise.text(30);
+        let _ = load_in(&tmp, &format!("[supervisord]\n[program:p]\ncommand=x\n{body}"));
+    }
+}
