@@ -11,6 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+pub use supervisor::xmlrpc::{Fault, Value};
+
 /// Path of one of our binaries (built by cargo for integration tests).
 pub fn bin(name: &str) -> PathBuf {
     let p = match name {
@@ -341,6 +343,69 @@ impl Supervisord {
         out
     }
 
+    /// Calls an XML-RPC method over the UNIX socket with our own codec
+    /// (quick; interop tests use Python's client through `py`).
+    pub fn rpc(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+        let body = supervisor::xmlrpc::encode_call(method, &params);
+        let req = format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            body.len(),
+            body
+        );
+        let raw = self.raw_http(req.as_bytes(), 60);
+        let text = String::from_utf8_lossy(&raw);
+        let Some(i) = text.find("\r\n\r\n") else {
+            panic!("no HTTP response to {method}: {text:?}");
+        };
+        assert!(text.starts_with("HTTP/1.1 200"), "HTTP error for {method}: {text}");
+        supervisor::xmlrpc::parse_response(&raw[i + 4..]).expect("parse XML-RPC response")
+    }
+
+    /// `rpc` that must succeed.
+    pub fn call(&self, method: &str, params: Vec<Value>) -> Value {
+        match self.rpc(method, params) {
+            Ok(v) => v,
+            Err(f) => panic!("{method} failed: {f:?}\nlog:\n{}", self.log_text()),
+        }
+    }
+
+    /// A field of `getProcessInfo(name)`.
+    pub fn info(&self, name: &str, field: &str) -> Value {
+        let v = self.call("supervisor.getProcessInfo", vec![s(name)]);
+        field_of(&v, field)
+    }
+
+    /// The state name of a process.
+    pub fn state(&self, name: &str) -> String {
+        match self.info(name, "statename") {
+            Value::String(s) => s,
+            other => panic!("statename is {other:?}"),
+        }
+    }
+
+    /// Waits until `name` is in `state`.
+    pub fn wait_state(&self, name: &str, state: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let now = self.state(name);
+            if now == state {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("{name} is {now}, never became {state}; log:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The pid of a running process.
+    pub fn pid_of(&self, name: &str) -> u32 {
+        match self.info(name, "pid") {
+            Value::Int(p) => p as u32,
+            other => panic!("pid is {other:?}"),
+        }
+    }
+
     /// Stops the daemon with `sig` and waits for it; returns its exit status
     /// code (None if killed by a signal).
     pub fn stop_with(&mut self, sig: &str, secs: u64) -> Option<i32> {
@@ -386,6 +451,23 @@ impl Drop for Supervisord {
         for k in kids {
             kill(k, "KILL");
         }
+    }
+}
+
+/// An XML-RPC string.
+pub fn s(v: &str) -> Value {
+    Value::String(v.to_string())
+}
+
+/// A member of an XML-RPC struct (panics if absent).
+pub fn field_of(v: &Value, field: &str) -> Value {
+    match v {
+        Value::Struct(m) => m
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {field} in {v:?}")),
+        other => panic!("not a struct: {other:?}"),
     }
 }
 
