@@ -38,7 +38,10 @@ fn backoff_then_fatal_after_startretries() {
     sv.wait_state("flap", "FATAL", 20);
     // 1 + startretries spawns, then give up.
     assert_eq!(log_lines(&sv, "spawned: 'flap'").len(), 3);
-    sv.wait_log(1, "gave up: flap entered FATAL state, too many start retries too quickly");
+    sv.wait_log(
+        1,
+        "gave up: flap entered FATAL state, too many start retries too quickly",
+    );
     assert_eq!(
         log_lines(&sv, "exited: flap (exit status 3; not expected)").len(),
         3
@@ -94,7 +97,10 @@ fn spawn_errors_for_bad_commands() {
     sv.dir.write("noexec.sh", "#!/bin/sh\necho hi\n");
     // The file was written after start; restart the attempt by hand.
     sv.wait_state("dir", "FATAL", 10);
-    assert_eq!(sv.info("dir", "spawnerr"), s("command at '/tmp' is a directory"));
+    assert_eq!(
+        sv.info("dir", "spawnerr"),
+        s("command at '/tmp' is a directory")
+    );
     let r = sv.rpc("supervisor.startProcess", vec![s("noexec")]);
     let f = r.expect_err("not executable");
     assert_eq!(f.code, 21, "{f:?}");
@@ -155,7 +161,11 @@ fn autostart_false_stays_stopped() {
         sv.call("supervisor.startProcess", vec![s("manual")]),
         Value::Bool(true)
     );
-    assert_eq!(sv.state("manual"), "RUNNING", "wait=True returns once RUNNING");
+    assert_eq!(
+        sv.state("manual"),
+        "RUNNING",
+        "wait=True returns once RUNNING"
+    );
 }
 
 #[test]
@@ -200,7 +210,10 @@ fn stopsignal_and_sigkill_after_stopwaitsecs() {
     );
     sv.wait_state("hup", "RUNNING", 10);
     sv.wait_state("stubborn", "RUNNING", 10);
-    assert_eq!(sv.call("supervisor.stopProcess", vec![s("hup")]), Value::Bool(true));
+    assert_eq!(
+        sv.call("supervisor.stopProcess", vec![s("hup")]),
+        Value::Bool(true)
+    );
     sv.wait_log(5, "stopped: hup (exit status 0)");
     let out = sv.call(
         "supervisor.readProcessStdoutLog",
@@ -233,7 +246,10 @@ fn stop_right_after_start_reaches_the_program() {
             &[Value::Array(vec![
                 Value::Struct(vec![
                     ("methodName".into(), s("supervisor.startProcess")),
-                    ("params".into(), Value::Array(vec![s("trap"), Value::Bool(false)])),
+                    (
+                        "params".into(),
+                        Value::Array(vec![s("trap"), Value::Bool(false)]),
+                    ),
                 ]),
                 Value::Struct(vec![
                     ("methodName".into(), s("supervisor.stopProcess")),
@@ -391,7 +407,13 @@ fn numprocs_and_heterogeneous_groups() {
          [program:a]\ncommand=cat\nstartsecs=0\n\n[program:b]\ncommand=cat\nstartsecs=0\n\n\
          [group:pair]\nprograms=b,a\n",
     );
-    for n in ["worker:worker_01", "worker:worker_02", "worker:worker_03", "pair:a", "pair:b"] {
+    for n in [
+        "worker:worker_01",
+        "worker:worker_02",
+        "worker:worker_03",
+        "pair:a",
+        "pair:b",
+    ] {
         sv.wait_state(n, "RUNNING", 10);
     }
     let all = sv.call("supervisor.getAllProcessInfo", vec![]);
@@ -405,10 +427,21 @@ fn numprocs_and_heterogeneous_groups() {
         .collect();
     assert_eq!(
         names,
-        ["pair:a", "pair:b", "worker:worker_01", "worker:worker_02", "worker:worker_03"]
+        [
+            "pair:a",
+            "pair:b",
+            "worker:worker_01",
+            "worker:worker_02",
+            "worker:worker_03"
+        ]
     );
     // A bare group name of a heterogeneous group is not a process.
-    assert_eq!(sv.rpc("supervisor.getProcessInfo", vec![s("pair")]).unwrap_err().code, 10);
+    assert_eq!(
+        sv.rpc("supervisor.getProcessInfo", vec![s("pair")])
+            .unwrap_err()
+            .code,
+        10
+    );
 }
 
 #[test]
@@ -424,12 +457,20 @@ fn crash_loop_leaves_no_zombies() {
         .into_iter()
         .filter(|p| {
             std::fs::read_to_string(format!("/proc/{p}/stat"))
-                .map(|st| st.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+                .map(|st| {
+                    st.rsplit(')')
+                        .next()
+                        .unwrap_or("")
+                        .trim_start()
+                        .starts_with('Z')
+                })
                 .unwrap_or(false)
         })
         .count();
     // At most the child that exited this instant.
     assert!(zombies <= 1, "{zombies} zombies");
-    let fds = std::fs::read_dir(format!("/proc/{}/fd", sv.pid())).unwrap().count();
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", sv.pid()))
+        .unwrap()
+        .count();
     assert!(fds < 30, "{fds} fds open: a leak");
 }

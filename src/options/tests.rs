@@ -1234,9 +1234,42 @@ impl Noise {
 
     fn text(&mut self, len: usize) -> String {
         const PIECES: &[&str] = &[
-            "%", "(", ")", "s", "d", "0", "5", ".", "#", ";", ":", "=", " ", "\n", "\t", "[",
-            "]", "\"", "'", "\\", "é", "\u{2028}", "x", "*", "-", "+", "l", ",", "\r", "%(here)s",
-            "[program:", "command", "numprocs", "process_num", "ENV_", "%(process_num)",
+            "%",
+            "(",
+            ")",
+            "s",
+            "d",
+            "0",
+            "5",
+            ".",
+            "#",
+            ";",
+            ":",
+            "=",
+            " ",
+            "\n",
+            "\t",
+            "[",
+            "]",
+            "\"",
+            "'",
+            "\\",
+            "é",
+            "\u{2028}",
+            "x",
+            "*",
+            "-",
+            "+",
+            "l",
+            ",",
+            "\r",
+            "%(here)s",
+            "[program:",
+            "command",
+            "numprocs",
+            "process_num",
+            "ENV_",
+            "%(process_num)",
         ];
         (0..len)
             .map(|_| PIECES[(self.next() % PIECES.len() as u64) as usize])
@@ -1257,13 +1290,26 @@ fn random_input_never_panics() {
         let _ = configparser::ConfigParser::new().read_string(&t, "f");
         let _ = dict_of_key_value_pairs(&t);
         let _ = shlex_split(&t);
-        let _ = (byte_size(&t), octal(&t), signal_number(&t), inet_address(&t), url(&t));
-        let _ = (list_of_exitcodes(&t), process_or_group_name(&t), py_repr(&t));
+        let _ = (
+            byte_size(&t),
+            octal(&t),
+            signal_number(&t),
+            inet_address(&t),
+            url(&t),
+        );
+        let _ = (
+            list_of_exitcodes(&t),
+            process_or_group_name(&t),
+            py_repr(&t),
+        );
         let _ = getopt::getopt(&[t.clone(), t.clone()], "h?c:", &["help", "conf="]);
     }
     let tmp = Tmp::new();
     for _ in 0..200 {
         let body = noise.text(30);
-        let _ = load_in(&tmp, &format!("[supervisord]\n[program:p]\ncommand=x\n{body}"));
+        let _ = load_in(
+            &tmp,
+            &format!("[supervisord]\n[program:p]\ncommand=x\n{body}"),
+        );
     }
 }

@@ -357,7 +357,10 @@ impl Supervisord {
         let Some(i) = text.find("\r\n\r\n") else {
             panic!("no HTTP response to {method}: {text:?}");
         };
-        assert!(text.starts_with("HTTP/1.1 200"), "HTTP error for {method}: {text}");
+        assert!(
+            text.starts_with("HTTP/1.1 200"),
+            "HTTP error for {method}: {text}"
+        );
         supervisor::xmlrpc::parse_response(&raw[i + 4..]).expect("parse XML-RPC response")
     }
 
@@ -392,7 +395,10 @@ impl Supervisord {
                 return;
             }
             if Instant::now() > deadline {
-                panic!("{name} is {now}, never became {state}; log:\n{}", self.log_text());
+                panic!(
+                    "{name} is {now}, never became {state}; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
