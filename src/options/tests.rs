@@ -88,6 +88,20 @@ fn only_process(o: &ServerOptions) -> &ProcessConfig {
     &o.groups[0].processes[0]
 }
 
+/// A variable of this process's environment that reads back unchanged
+/// through a config value (tests must not change the environment: other
+/// threads read it).
+fn some_env_var() -> (String, String) {
+    std::env::vars()
+        .find(|(k, v)| {
+            k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !v.is_empty()
+                && v.trim() == v
+                && !v.contains(['%', ';', '#', '\n'])
+        })
+        .expect("an environment variable")
+}
+
 fn strs(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
@@ -503,9 +517,9 @@ fn environment_merge_and_env_names() {
             ("C".into(), "3".into())
         ]
     );
-    std::env::set_var("OPTIONS_TEST_VAR", "from-env");
-    let o = load(&program("command=/bin/x %(ENV_OPTIONS_TEST_VAR)s"));
-    assert_eq!(only_process(&o).command, "/bin/x from-env");
+    let (name, value) = some_env_var();
+    let o = load(&program(&format!("command=/bin/x %(ENV_{name})s")));
+    assert_eq!(only_process(&o).command, format!("/bin/x {value}"));
 }
 
 #[test]
@@ -1093,11 +1107,14 @@ fn client_defaults_without_config() {
 #[test]
 fn client_config() {
     let tmp = Tmp::new();
-    std::env::set_var("OPTIONS_TEST_USER", "envuser");
+    let (name, value) = some_env_var();
     let conf = tmp.write(
         "c.conf",
-        "[supervisorctl]\nserverurl=unix://%(here)s/../s.sock\nusername=%(ENV_OPTIONS_TEST_USER)s\n\
-         password=pw\nprompt=mine\nhistory_file=%(here)s/h\n[ctlplugin:x]\nsupervisor.ctl_factory=mod:fn\n",
+        &format!(
+            "[supervisorctl]\nserverurl=unix://%(here)s/../s.sock\nusername=%(ENV_{name})s\n\
+             password=pw\nprompt=mine\nhistory_file=%(here)s/h\n[ctlplugin:x]\n\
+             supervisor.ctl_factory=mod:fn\n"
+        ),
     );
     let o = client(&["-c", &conf, "status"]);
     assert_eq!(o.configfile, Some(PathBuf::from(&conf)));
@@ -1108,7 +1125,7 @@ fn client_config() {
             tmp.0.parent().unwrap().join("s.sock").display()
         )
     );
-    assert_eq!(o.username.as_deref(), Some("envuser"));
+    assert_eq!(o.username.as_deref(), Some(value.as_str()));
     assert_eq!(o.password.as_deref(), Some("pw"));
     assert_eq!(o.prompt, "mine");
     assert_eq!(o.history_file, Some(tmp.0.join("h")));
