@@ -10,7 +10,7 @@ use super::expand::Expansions;
 use super::getopt::getopt;
 use super::reader::{strings, Sect};
 use super::server::{
-    check_plugin_extras, environ_expansions, find_default_config, read_main_file, set_flag,
+    any, check_plugin_extras, environ_expansions, find_default_config, read_main_file, set_flag,
     set_value,
 };
 use super::{help_text, ClientCommand, ClientOptions, UsageError};
@@ -72,10 +72,6 @@ struct Section {
     password: Option<String>,
     history_file: Option<PathBuf>,
     warnings: Vec<String>,
-}
-
-fn any(_: &str) -> Result<(), String> {
-    Ok(())
 }
 
 /// [`super::parse_client_args`] with an explicit program name (argv[0]),

@@ -246,26 +246,15 @@ impl ConfigParser {
     pub fn expand_here(&mut self, here: &str) {
         const HERE: &str = "%(here)s";
         for i in 0..self.sections.len() {
-            let mut keys: Vec<&str> = self.sections[i]
-                .entries
-                .iter()
-                .map(|(k, _)| k.as_str())
-                .collect();
-            for (k, _) in &self.defaults.entries {
-                if !keys.contains(&k.as_str()) {
-                    keys.push(k);
+            let name = self.sections[i].name.clone();
+            for key in self.options(&name) {
+                let Some(v) = self.get(&name, &key) else {
+                    continue;
+                };
+                if v.contains(HERE) {
+                    let v = v.replace(HERE, here);
+                    *self.sections[i].slot(&key) = v;
                 }
-            }
-            let updates: Vec<(String, String)> = keys
-                .into_iter()
-                .filter_map(|k| {
-                    let v = self.sections[i].get(k).or_else(|| self.defaults.get(k))?;
-                    v.contains(HERE)
-                        .then(|| (k.to_string(), v.replace(HERE, here)))
-                })
-                .collect();
-            for (k, v) in updates {
-                *self.sections[i].slot(&k) = v;
             }
         }
     }

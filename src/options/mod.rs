@@ -535,3 +535,6 @@ fn py_list_repr(items: &[String]) -> String {
     let parts: Vec<String> = items.iter().map(|s| crate::datatypes::py_repr(s)).collect();
     format!("[{}]", parts.join(", "))
 }
+
+#[cfg(test)]
+mod tests;

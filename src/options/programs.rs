@@ -36,52 +36,9 @@ pub(super) fn process_groups(
             continue;
         };
         let s = cfg.section(section);
-        let group_name = process_or_group_name(name).map_err(|e| s.err(None, e))?;
-        let programs = list_of_strings(&s.get("programs", &here)?.unwrap_or_default());
-        let priority = s.typed("priority", "999", &here, integer)?;
-        let mut processes = Vec::new();
-        for program in programs {
-            let find = |n: String| sections.iter().copied().find(|x| *x == n);
-            let member = match (
-                find(format!("program:{}", program)),
-                find(format!("fcgi-program:{}", program)),
-            ) {
-                (Some(_), Some(_)) => {
-                    return Err(s.err(
-                        Some("programs"),
-                        format!(
-                            "[{}] name {} is ambiguous (exists as program and fcgi-program)",
-                            section, program
-                        ),
-                    ))
-                }
-                (Some(m), None) | (None, Some(m)) => m,
-                (None, None) => {
-                    return Err(s.err(
-                        Some("programs"),
-                        format!(
-                            "[{}] names unknown program or fcgi-program {}",
-                            section, program
-                        ),
-                    ))
-                }
-            };
-            // As in the reference, a member fcgi-program runs as a plain
-            // program (its socket settings are not read).
-            let ms = cfg.section(member);
-            processes.extend(processes_from_section(cfg, &ms, &group_name, warnings)?);
-            in_groups.push(member);
-        }
-        check_unique_names(&s, "programs", &processes)?;
-        groups.push((
-            section,
-            GroupConfig {
-                name: group_name,
-                priority,
-                kind: GroupKind::Process,
-                processes,
-            },
-        ));
+        let (group, members) = heterogeneous_group(cfg, &s, name, &sections, warnings)?;
+        in_groups.extend(members);
+        groups.push((section, group));
     }
 
     for section in &sections {
@@ -140,6 +97,64 @@ pub(super) fn process_groups(
         }
     }
     Ok(groups.into_iter().map(|(_, g)| g).collect())
+}
+
+/// `[group:x]`: the processes of the listed programs, in `programs=`
+/// order. Also returns the member sections, which then form no group of
+/// their own.
+fn heterogeneous_group<'a>(
+    cfg: &Config,
+    s: &Sect,
+    name: &str,
+    sections: &[&'a str],
+    warnings: &mut Vec<String>,
+) -> Result<(GroupConfig, Vec<&'a str>), String> {
+    let here = cfg.here();
+    let group_name = process_or_group_name(name).map_err(|e| s.err(None, e))?;
+    let programs = list_of_strings(&s.get("programs", &here)?.unwrap_or_default());
+    let priority = s.typed("priority", "999", &here, integer)?;
+    let find = |n: String| sections.iter().copied().find(|x| *x == n);
+    let mut processes = Vec::new();
+    let mut members = Vec::new();
+    for program in programs {
+        let member = match (
+            find(format!("program:{}", program)),
+            find(format!("fcgi-program:{}", program)),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(s.err(
+                    Some("programs"),
+                    format!(
+                        "[{}] name {} is ambiguous (exists as program and fcgi-program)",
+                        s.name, program
+                    ),
+                ))
+            }
+            (Some(m), None) | (None, Some(m)) => m,
+            (None, None) => {
+                return Err(s.err(
+                    Some("programs"),
+                    format!(
+                        "[{}] names unknown program or fcgi-program {}",
+                        s.name, program
+                    ),
+                ))
+            }
+        };
+        // As in the reference, a member fcgi-program runs as a plain
+        // program (its socket settings are not read).
+        let ms = cfg.section(member);
+        processes.extend(processes_from_section(cfg, &ms, &group_name, warnings)?);
+        members.push(member);
+    }
+    check_unique_names(s, "programs", &processes)?;
+    let group = GroupConfig {
+        name: group_name,
+        priority,
+        kind: GroupKind::Process,
+        processes,
+    };
+    Ok((group, members))
 }
 
 fn event_listener_pool(
@@ -485,9 +500,13 @@ fn processes_from_section(
     ]);
     let c = read_common(s, &names)?;
     let mut out = Vec::new();
-    let start = c.numprocs_start;
-    let end = start.saturating_add(c.numprocs);
-    for process_num in start..end {
+    for i in 0..c.numprocs.max(0) {
+        let process_num = c.numprocs_start.checked_add(i).ok_or_else(|| {
+            s.err(
+                Some("numprocs_start"),
+                "process_num does not fit in 64 bits",
+            )
+        })?;
         // The reference keeps adding to one mapping: from here on every key
         // sees process_num, numprocs, ENV_* and this section's own ENV_*.
         names.set("process_num", Value::Int(process_num));

@@ -15,9 +15,9 @@ use super::{
     ServerCommand, ServerConfig, ServerFamily, ServerOptions, UsageError,
 };
 use crate::datatypes::{
-    boolean, byte_size, colon_separated_user_group, existing_directory, existing_dirpath,
-    gid_for_uid, inet_address, integer, logging_level, name_to_uid, normalize_path, octal,
-    py_abspath, py_dirname, py_join, py_repr, py_strip, set_ordered,
+    boolean, byte_size, colon_separated_user_group, dict_of_key_value_pairs, existing_directory,
+    existing_dirpath, gid_for_uid, inet_address, integer, logging_level, name_to_uid,
+    normalize_path, octal, py_abspath, py_dirname, py_join, py_repr, py_strip, set_ordered,
 };
 use crate::loggers::LogLevel;
 
@@ -126,7 +126,8 @@ pub(super) fn set_value<T>(
     Ok(())
 }
 
-fn any(_: &str) -> Result<(), String> {
+/// The check of options that take any value.
+pub(super) fn any(_: &str) -> Result<(), String> {
     Ok(())
 }
 
@@ -366,36 +367,53 @@ fn glob_sorted(pattern: &str) -> Vec<String> {
     found
 }
 
-fn read_supervisord(cfg: &Config, env: &Expansions) -> Result<SupervisordSection, String> {
+fn read_supervisord(cfg: &Config) -> Result<SupervisordSection, String> {
     let s = cfg.section("supervisord");
     let here = cfg.here();
-    let tmp = tempdir();
+    // Read in the reference's order, so that the first bad key is the one
+    // reported.
+    let minfds = s.typed("minfds", "1024", &here, integer)?;
+    let minprocs = s.typed("minprocs", "200", &here, integer)?;
+    let directory = s.typed_opt("directory", &here, existing_directory)?;
+    let user = s.get("user", &here)?;
+    let umask = s.typed("umask", "022", &here, octal)?;
+    let logfile = s.typed("logfile", "supervisord.log", &here, existing_dirpath)?;
+    let logfile_maxbytes = s.typed("logfile_maxbytes", "50MB", &here, byte_size)?;
+    let logfile_backups = s.typed("logfile_backups", "10", &here, integer)?;
+    let loglevel = s.typed("loglevel", "info", &here, logging_level)?;
+    let pidfile = s.typed("pidfile", "supervisord.pid", &here, existing_dirpath)?;
+    let identifier = s.get_or("identifier", "supervisor", &here)?;
+    let nodaemon = s.typed("nodaemon", "false", &here, boolean)?;
+    let silent = s.typed("silent", "false", &here, boolean)?;
+    let childlogdir = s.typed("childlogdir", &tempdir(), &here, existing_directory)?;
+    let nocleanup = s.typed("nocleanup", "false", &here, boolean)?;
+    let strip_ansi = s.typed("strip_ansi", "false", &here, boolean)?;
     let environ_str = s.get_or("environment", "", &here)?;
     // 4.2.5 expands this value a second time, now with host_node_name.
     let mut names = strings(&[("here", cfg.here), ("host_node_name", cfg.host_node_name)]);
-    names.update(env);
-    let environ_str =
-        expand(&environ_str, &names, "environment").map_err(|e| s.err(Some("environment"), e))?;
+    names.update(cfg.env);
+    let environment = expand(&environ_str, &names, "environment")
+        .and_then(|v| dict_of_key_value_pairs(&v))
+        .map_err(|e| s.err(Some("environment"), e))?;
     Ok(SupervisordSection {
         file: s.file.to_string(),
-        minfds: s.typed("minfds", "1024", &here, integer)?,
-        minprocs: s.typed("minprocs", "200", &here, integer)?,
-        directory: s.typed_opt("directory", &here, existing_directory)?,
-        user: s.get("user", &here)?,
-        umask: s.typed("umask", "022", &here, octal)?,
-        logfile: s.typed("logfile", "supervisord.log", &here, existing_dirpath)?,
-        logfile_maxbytes: s.typed("logfile_maxbytes", "50MB", &here, byte_size)?,
-        logfile_backups: s.typed("logfile_backups", "10", &here, integer)?,
-        loglevel: s.typed("loglevel", "info", &here, logging_level)?,
-        pidfile: s.typed("pidfile", "supervisord.pid", &here, existing_dirpath)?,
-        identifier: s.get_or("identifier", "supervisor", &here)?,
-        nodaemon: s.typed("nodaemon", "false", &here, boolean)?,
-        silent: s.typed("silent", "false", &here, boolean)?,
-        childlogdir: s.typed("childlogdir", &tmp, &here, existing_directory)?,
-        nocleanup: s.typed("nocleanup", "false", &here, boolean)?,
-        strip_ansi: s.typed("strip_ansi", "false", &here, boolean)?,
-        environment: crate::datatypes::dict_of_key_value_pairs(&environ_str)
-            .map_err(|e| s.err(Some("environment"), e))?,
+        minfds,
+        minprocs,
+        directory,
+        user,
+        umask,
+        logfile,
+        logfile_maxbytes,
+        logfile_backups,
+        loglevel,
+        pidfile,
+        identifier,
+        nodaemon,
+        silent,
+        childlogdir,
+        nocleanup,
+        strip_ansi,
+        environment,
     })
 }
 
@@ -567,7 +585,7 @@ fn read_config(configfile: &str, here: &str, env: &mut Expansions) -> Result<Fil
             host_node_name: &host_node_name,
             env,
         };
-        read_supervisord(&cfg, env)?
+        read_supervisord(&cfg)?
     };
     for (k, v) in &supervisord.environment {
         env.set(&format!("ENV_{}", k), Value::Str(v.clone()));
