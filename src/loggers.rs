@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Seek, Write};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -189,7 +189,7 @@ impl LogFile {
         f.write_all(data)?;
         if self.maxbytes > 0 {
             // Not seekable (a pipe, /dev/stdout): never rotate.
-            if let Ok(pos) = f.seek(SeekFrom::Current(0)) {
+            if let Ok(pos) = f.stream_position() {
                 if pos >= self.maxbytes {
                     self.rollover()?;
                 }

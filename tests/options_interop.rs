@@ -4,7 +4,6 @@
 //! field. Errors must carry the reference's message (ours adds where).
 
 // The shared harness trips one clippy lint (reported to the lead).
-#[allow(clippy::question_mark)]
 mod common;
 
 use std::process::Command;

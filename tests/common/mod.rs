@@ -441,9 +441,7 @@ impl Supervisord {
     /// Stops the daemon with `sig` and waits for it; returns its exit status
     /// code (None if killed by a signal).
     pub fn stop_with(&mut self, sig: &str, secs: u64) -> Option<i32> {
-        let Some(mut child) = self.child.take() else {
-            return None;
-        };
+        let mut child = self.child.take()?;
         kill(child.id(), sig);
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
