@@ -55,11 +55,13 @@ impl Endpoint {
                 None => (authority, None),
             }
         };
+        // Python's urlparse messages, which supervisorctl shows.
         let port = match port {
             None | Some("") => 80,
-            Some(p) => p
-                .parse()
-                .map_err(|_| format!("Port could not be cast to integer value as {p:?}"))?,
+            Some(p) => match p.parse::<u64>() {
+                Ok(n) => u16::try_from(n).map_err(|_| "Port out of range 0-65535".to_string())?,
+                Err(_) => return Err(format!("Port could not be cast to integer value as '{p}'")),
+            },
         };
         Ok(Endpoint::Tcp {
             host: host.to_ascii_lowercase(),
@@ -799,7 +801,14 @@ mod tests {
             })
         );
         assert!(Endpoint::parse("ftp://x").is_err());
-        assert!(Endpoint::parse("http://x:notaport").is_err());
+        assert_eq!(
+            Endpoint::parse("http://x:notaport"),
+            Err("Port could not be cast to integer value as 'notaport'".to_string())
+        );
+        assert_eq!(
+            Endpoint::parse("http://x:65536"),
+            Err("Port out of range 0-65535".to_string())
+        );
         assert_eq!(
             Endpoint::parse("http://[::1]:9001").map(|e| e.host_header()),
             Ok("[::1]:9001".to_string())

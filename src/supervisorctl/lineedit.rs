@@ -353,7 +353,10 @@ mod tests {
             keys("é日".as_bytes()),
             vec![Key::Char('é'), Key::Char('日')]
         );
-        assert_eq!(keys(b"\x1b[1;5C\x1b[5~\x1bb"), vec![Key::Right, Key::Ignore, Key::Ignore]);
+        assert_eq!(
+            keys(b"\x1b[1;5C\x1b[5~\x1bb"),
+            vec![Key::Right, Key::Ignore, Key::Ignore]
+        );
     }
 
     #[test]

@@ -13,7 +13,6 @@ mod follow;
 mod help;
 mod lineedit;
 mod shell;
-mod shim;
 
 use std::io::Write;
 
@@ -45,7 +44,7 @@ pub fn main() -> i32 {
         .first()
         .cloned()
         .unwrap_or_else(|| "supervisorctl".into());
-    match shim::parse_client_args(argv.get(1..).unwrap_or(&[])) {
+    match crate::options::parse_client_args(argv.get(1..).unwrap_or(&[])) {
         Err(UsageError(msg)) => {
             eprintln!("Error: {msg}");
             eprintln!("For help, use {argv0} -h");
