@@ -126,8 +126,11 @@ impl Input {
     /// Python's `getpass(prompt)`: no echo on a terminal.
     pub(crate) fn prompt_password(&mut self, prompt: &str) -> Option<String> {
         let Some(fd) = self.fd().filter(|_| self.tty) else {
-            let _ = write!(std::io::stderr(), "{prompt}");
-            return self.read_line();
+            let mut err = std::io::stderr();
+            let _ = write!(err, "Warning: Password input may be echoed.\n{prompt}");
+            let line = self.read_line();
+            let _ = writeln!(err);
+            return line;
         };
         let mut out = std::io::stdout();
         let _ = out.write_all(prompt.as_bytes());
