@@ -173,16 +173,18 @@ pub(crate) fn cmdloop(ctl: &mut Controller) {
             ctl.input.read_line().map_or(Got::Eof, Got::Line)
         };
         let line = match read {
-            Got::Line(line) => line,
+            Got::Line(line) => {
+                if editing && !line.is_empty() && history.last() != Some(&line) {
+                    history.push(line.clone());
+                }
+                line
+            }
             Got::Eof => "EOF".to_string(),
             Got::Interrupt => {
                 ctl.output("");
                 break;
             }
         };
-        if editing && !line.is_empty() && history.last() != Some(&line) {
-            history.push(line.clone());
-        }
         if ctl.onecmd(&line) {
             break;
         }
