@@ -10,10 +10,30 @@ use ctl_support::{both_with_stdin, start_programs, start_text, Daemon, Run};
 
 /// Commands that report an unreachable server, each in its own way.
 const CONNECTING: &[&str] = &[
-    "status", "status foo", "version", "pid", "pid all", "avail", "reread", "add x",
-    "remove x", "update", "shutdown", "reload", "maintail", "maintail -f", "tail x",
-    "tail -f x", "clear all", "start all", "stop x", "restart x", "signal HUP x", "fg x",
-    "help", "quit",
+    "status",
+    "status foo",
+    "version",
+    "pid",
+    "pid all",
+    "avail",
+    "reread",
+    "add x",
+    "remove x",
+    "update",
+    "shutdown",
+    "reload",
+    "maintail",
+    "maintail -f",
+    "tail x",
+    "tail -f x",
+    "clear all",
+    "start all",
+    "stop x",
+    "restart x",
+    "signal HUP x",
+    "fg x",
+    "help",
+    "quit",
 ];
 
 fn free_port() -> u16 {
@@ -57,7 +77,12 @@ fn missing_socket_and_refused_connection_exit_statuses() {
     let dir = TempDir::new("ctl-codes");
     let conf = dir.write("ctl.conf", "[supervisorctl]\n");
     let ctl = |url: &str, line: &str| {
-        let mut args = vec!["-c".to_string(), conf.display().to_string(), "-s".into(), url.into()];
+        let mut args = vec![
+            "-c".to_string(),
+            conf.display().to_string(),
+            "-s".into(),
+            url.into(),
+        ];
         args.extend(line.split(' ').map(str::to_string));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         both_with_stdin(&refs, b"").0
@@ -99,8 +124,20 @@ fn start_with_auth(daemon: Daemon) -> Supervisord {
 fn authentication_matches(daemon: Daemon) {
     let sv = start_with_auth(daemon);
     let conf = sv.conf.display().to_string();
-    for creds in [&["-u", "user", "-p", "123"][..], &["-u", "user", "-p", "bad"], &[], &["-p", "123"]] {
-        for line in ["status cat", "version", "avail", "shutdown x", "help stop", "tail -f nope"] {
+    for creds in [
+        &["-u", "user", "-p", "123"][..],
+        &["-u", "user", "-p", "bad"],
+        &[],
+        &["-p", "123"],
+    ] {
+        for line in [
+            "status cat",
+            "version",
+            "avail",
+            "shutdown x",
+            "help stop",
+            "tail -f nope",
+        ] {
             let mut args = vec!["-c", conf.as_str()];
             args.extend_from_slice(creds);
             args.extend(line.split(' '));
@@ -116,7 +153,9 @@ fn authentication_matches(daemon: Daemon) {
     let (ours, theirs) = both_with_stdin(&["-c", &conf], b"user\n123\nversion\n");
     assert_eq!(ours.stdout, theirs.stdout.replace("supervisor> ", ""));
     assert_eq!(ours.code, Some(0));
-    assert!(ours.stdout.starts_with("Server requires authentication\nUsername:\ncat "));
+    assert!(ours
+        .stdout
+        .starts_with("Server requires authentication\nUsername:\ncat "));
     assert!(ours.stdout.ends_with("\n4.2.5\n\n"));
     assert!(ours.stderr.contains("Password:"));
 }
@@ -139,7 +178,16 @@ fn missing_rpc_interface_matches(daemon: Daemon) {
         "",
     );
     let sv = start_text(daemon, dir, &text);
-    for line in ["status", "version", "pid", "avail", "tail cat", "maintail", "start all", "reload x"] {
+    for line in [
+        "status",
+        "version",
+        "pid",
+        "avail",
+        "tail cat",
+        "maintail",
+        "start all",
+        "reload x",
+    ] {
         let args: Vec<&str> = line.split(' ').collect();
         let (ours, theirs) = (Run::of(&sv.ctl(&args)), Run::of(&sv.py_ctl(&args)));
         assert_eq!(ours, theirs, "supervisorctl {line} differs");
@@ -163,7 +211,10 @@ fn missing_rpc_interface_matches_with_our_daemon() {
 #[test]
 fn usage_errors_match() {
     let dir = TempDir::new("ctl-usage");
-    let conf = dir.write("ctl.conf", "[supervisorctl]\n").display().to_string();
+    let conf = dir
+        .write("ctl.conf", "[supervisorctl]\n")
+        .display()
+        .to_string();
     for args in [
         &["--bogus"][..],
         &["-c", "/nonexistent/ctl.conf", "status"],
@@ -175,7 +226,9 @@ fn usage_errors_match() {
     }
     let (ours, _) = both_with_stdin(&["--bogus"], b"");
     assert_eq!(ours.code, Some(2));
-    assert!(ours.stderr.starts_with("Error: option --bogus not recognized\nFor help, use "));
+    assert!(ours
+        .stderr
+        .starts_with("Error: option --bogus not recognized\nFor help, use "));
 }
 
 #[test]
@@ -186,7 +239,9 @@ fn a_server_speaking_another_api_is_refused() {
     let server = std::thread::spawn(move || {
         use std::io::{Read, Write};
         for _ in 0..2 {
-            let Ok((mut conn, _)) = listener.accept() else { return };
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
             let mut buf = [0u8; 4096];
             let _ = conn.read(&mut buf);
             let body = supervisor::xmlrpc::encode_response(&common::s("2.0"));
@@ -198,7 +253,10 @@ fn a_server_speaking_another_api_is_refused() {
         }
     });
     let dir = TempDir::new("ctl-api");
-    let conf = dir.write("ctl.conf", "[supervisorctl]\n").display().to_string();
+    let conf = dir
+        .write("ctl.conf", "[supervisorctl]\n")
+        .display()
+        .to_string();
     let url = format!("http://127.0.0.1:{port}");
     let (ours, theirs) = both_with_stdin(&["-c", &conf, "-s", &url, "version"], b"");
     assert_eq!(ours, theirs);

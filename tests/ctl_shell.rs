@@ -200,7 +200,10 @@ fn terminal_shell_edits_completes_and_keeps_history() {
         let (code, transcript) = drive(&ctl_exe(reference), &["-c", &conf], steps);
         assert_eq!(code, Some(0), "reference={reference}: {transcript}");
         assert_eq!(transcript.matches("4.2.5").count(), 5, "{transcript}");
-        assert!(transcript.contains("grp:a                            RUNNING"), "{transcript}");
+        assert!(
+            transcript.contains("grp:a                            RUNNING"),
+            "{transcript}"
+        );
         assert!(!transcript.contains("Unknown syntax"), "{transcript}");
         let saved = std::fs::read_to_string(&hist);
         histories.push(saved.unwrap_or_else(|e| panic!("reference={reference}: no history: {e}")));
@@ -238,7 +241,11 @@ fn terminal_shell_leaves_on_ctrl_d_and_ctrl_c() {
         for reference in [false, true] {
             let steps: &[(&str, &str)] = &[("", PROMPT), (key, "\n")];
             let (code, transcript) = drive(&ctl_exe(reference), &["-c", &conf], steps);
-            assert_eq!(code, Some(0), "key {key:?} reference={reference}: {transcript}");
+            assert_eq!(
+                code,
+                Some(0),
+                "key {key:?} reference={reference}: {transcript}"
+            );
         }
     }
 }
