@@ -6,7 +6,7 @@ mod common;
 mod ctl_support;
 
 use common::{Supervisord, TempDir};
-use ctl_support::{both_with_stdin, start_programs, start_text, Daemon, Run};
+use ctl_support::{both_with_stdin, start_text, Daemon, Run};
 
 /// Commands that report an unreachable server, each in its own way.
 const CONNECTING: &[&str] = &[
@@ -158,6 +158,12 @@ fn authentication_matches(daemon: Daemon) {
         .starts_with("Server requires authentication\nUsername:\ncat "));
     assert!(ours.stdout.ends_with("\n4.2.5\n\n"));
     assert!(ours.stderr.contains("Password:"));
+    // Input ending at either prompt.
+    for input in [&b"user\n"[..], b""] {
+        let (ours, theirs) = both_with_stdin(&["-c", &conf], input);
+        assert_eq!(ours.stdout, theirs.stdout.replace("supervisor> ", ""));
+        assert!(ours.stdout.contains("error: <class 'EOFError'>"));
+    }
 }
 
 #[test]

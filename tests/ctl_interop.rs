@@ -316,3 +316,33 @@ fn shutdown_and_reload_match_with_reference_daemon() {
 fn shutdown_and_reload_match_with_our_daemon() {
     shutdown_and_reload_match(Daemon::Ours);
 }
+
+/// Log text with ANSI colours: the reference daemon sends the escape
+/// character raw, which the reference's supervisorctl cannot parse
+/// (reference bug #85); ours shows the text. Our daemon replaces it.
+#[test]
+fn coloured_log_output_is_shown() {
+    let colour = "[program:colour]\ncommand=printf '\\033[31mred\\033[0m\\n'\nautorestart=false\nstartsecs=0\n";
+    for daemon in [Daemon::Reference, Daemon::Ours] {
+        let sv = ctl_support::start(daemon, "ctl-ansi", colour);
+        common::wait_until(20, "colour exited", || sv.state("colour") == "EXITED");
+        let got = ours(&sv, &["tail", "colour"]);
+        assert_eq!(got.code, Some(0), "{daemon:?}: {got:?}");
+        let esc = if daemon == Daemon::Reference {
+            "\x1b"
+        } else {
+            "\u{fffd}"
+        };
+        assert_eq!(
+            got.stdout,
+            format!("{esc}[31mred{esc}[0m\n\n"),
+            "{daemon:?}"
+        );
+        if daemon == Daemon::Reference {
+            let theirs = theirs(&sv, &["tail", "colour"]);
+            assert!(theirs
+                .stdout
+                .starts_with("error: <class 'xml.parsers.expat.ExpatError'>"));
+        }
+    }
+}

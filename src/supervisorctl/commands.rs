@@ -678,7 +678,7 @@ fn confirm(ctl: &mut Controller, question: &str) -> Result<bool, CmdError> {
     }
     match ctl.input.prompt_line(question) {
         Some(answer) => Ok(answer.to_lowercase().starts_with('y')),
-        None => Err(CmdError::Py("EOFError", "EOF when reading a line".into())),
+        None => Err(super::end_of_input()),
     }
 }
 

@@ -403,8 +403,15 @@ impl Controller {
     fn unauthorized(&mut self, command: commands::Command, arg: &str, line: &str) -> bool {
         self.output("Server requires authentication");
         if self.options.interactive {
-            let username = self.input.prompt_line("Username:").unwrap_or_default();
-            let password = self.input.prompt_password("Password:").unwrap_or_default();
+            let Some(username) = self.input.prompt_line("Username:") else {
+                self.report(&end_of_input());
+                return false;
+            };
+            let Some(password) = self.input.prompt_password("Password:") else {
+                // getpass raises a bare EOFError.
+                self.report(&CmdError::Py("EOFError", String::new()));
+                return false;
+            };
             self.output("");
             self.options.username = Some(username);
             self.options.password = Some(password);
@@ -447,6 +454,11 @@ impl Controller {
         }
         self.complete_info.clone().unwrap_or_default()
     }
+}
+
+/// What Python's `input()` raises at end of input.
+pub(crate) fn end_of_input() -> CmdError {
+    CmdError::Py("EOFError", "EOF when reading a line".into())
 }
 
 /// The errno of a socket error (Python's `socket.error` args[0]).

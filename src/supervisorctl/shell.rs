@@ -217,7 +217,7 @@ fn edit_line(ctl: &mut Controller, history: &[String]) -> Got {
             Outcome::Eof => break Got::Eof,
             Outcome::Interrupt => break Got::Interrupt,
             Outcome::ShowCandidates(list) => {
-                let items: Vec<&str> = list.iter().map(String::as_str).collect();
+                let items: Vec<&str> = list.iter().map(|c| c.trim_end()).collect();
                 let _ = write!(out, "\r\n");
                 for row in help::columnize(&items, width.saturating_sub(1)) {
                     let _ = write!(out, "{}\r\n", row.trim_end());
