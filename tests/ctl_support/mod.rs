@@ -141,7 +141,7 @@ fn mask_line(line: &str) -> String {
         line.truncate(i + ", uptime ".len());
         line.push('X');
     }
-    if line.starts_with("error: <class ") {
+    if line.contains("error: <class ") {
         if let Some(i) = line.rfind(": file: ") {
             line.truncate(i);
             line.push_str(": file: X");
