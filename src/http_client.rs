@@ -461,7 +461,6 @@ fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
 /// An XML-RPC client on one server, reusing its connection between calls.
 pub struct Client {
     endpoint: Endpoint,
-    url: String,
     username: Option<String>,
     password: Option<String>,
     conn: Option<Stream>,
@@ -476,23 +475,10 @@ impl Client {
     ) -> Result<Client, String> {
         Ok(Client {
             endpoint: Endpoint::parse(serverurl)?,
-            url: serverurl.to_string(),
             username: username.map(str::to_string),
             password: password.map(str::to_string),
             conn: None,
         })
-    }
-
-    /// The server URL as given.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// Changes the credentials (after an interactive login prompt).
-    pub fn set_credentials(&mut self, username: Option<String>, password: Option<String>) {
-        self.username = username;
-        self.password = password;
-        self.conn = None;
     }
 
     /// Calls `method`: its value, or why not.

@@ -213,7 +213,7 @@ pub(crate) fn py_str(v: &Value) -> String {
         Value::String(s) | Value::DateTime(s) => s.clone(),
         Value::Int(i) => i.to_string(),
         Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
-        Value::Double(d) => format!("{d:?}"),
+        Value::Double(d) => crate::xmlrpc::python_float_repr(*d),
         Value::Nil => "None".to_string(),
         Value::Base64(b) => String::from_utf8_lossy(b).into_owned(),
         Value::Array(items) => {
@@ -290,19 +290,17 @@ impl Controller {
 
     /// Calls a `supervisor.*` method.
     fn call(&mut self, method: &str, params: &[Value]) -> Result<Value, CmdError> {
-        if self.client.is_none() {
-            let client = Client::new(
+        let client = match self.client.take() {
+            Some(client) => client,
+            None => Client::new(
                 &self.options.serverurl,
                 self.options.username.as_deref(),
                 self.options.password.as_deref(),
             )
-            .map_err(|msg| CmdError::Py("ValueError", msg))?;
-            self.client = Some(client);
-        }
-        match self.client.as_mut() {
-            Some(client) => client.call(method, params).map_err(CmdError::from),
-            None => Err(CmdError::Py("ValueError", "no server".into())),
-        }
+            .map_err(|msg| CmdError::Py("ValueError", msg))?,
+        };
+        let client = self.client.insert(client);
+        client.call(method, params).map_err(CmdError::from)
     }
 
     /// Points the controller at another server (`open`).
@@ -384,7 +382,7 @@ impl Controller {
             self.default(&line);
             return false;
         };
-        match self.dispatch(command, &arg) {
+        match commands::run(self, command, &arg) {
             Ok(stop) => stop,
             Err(e) if e.is_unauthorized() => self.unauthorized(command, &arg, &line),
             Err(e) => {
@@ -392,10 +390,6 @@ impl Controller {
                 false
             }
         }
-    }
-
-    fn dispatch(&mut self, command: commands::Command, arg: &str) -> Result<bool, CmdError> {
-        commands::run(self, command, arg)
     }
 
     /// A 401: log in and retry in the shell; otherwise say so, then retry
@@ -419,7 +413,7 @@ impl Controller {
             return self.onecmd(line);
         }
         self.exitstatus = exit::GENERIC;
-        match self.dispatch(command, arg) {
+        match commands::run(self, command, arg) {
             Ok(_) => false,
             Err(e) => {
                 self.report(&e);
