@@ -32,7 +32,7 @@ fn page(name: &str) -> String {
 
 /// The `.SS` (or `.SH`) block whose heading satisfies `pred`, up to the
 /// next heading of either level.
-fn block<'a>(text: &'a str, pred: impl Fn(&str) -> bool) -> Option<&'a str> {
+fn block(text: &str, pred: impl Fn(&str) -> bool) -> Option<&str> {
     let mut start = None;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
