@@ -1,5 +1,6 @@
 //! echo_supervisord_conf: prints the shipped sample config, ignores its
-//! arguments, and the reference's option parsers accept what it prints.
+//! arguments, and the reference's option parsers accept what it prints;
+//! the other shipped configs (demo, system) parse too.
 
 mod common;
 
@@ -154,5 +155,42 @@ fn every_commented_setting_is_accepted_by_the_reference() {
          ('ProcessGroupConfig', 'thegroupname')]\n\
          ['inet_http_server', 'unix_http_server']\n\
          http://127.0.0.1:9001 mysupervisor\n"
+    );
+}
+
+/// The other shipped configs parse with the reference: the demo of
+/// `make run` as is, the system config with its /var/log and /run paths
+/// moved into a temp dir (their directories must exist).
+#[test]
+fn shipped_configs_are_accepted_by_the_reference() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = TempDir::new("confship");
+    let d = dir.path.display().to_string();
+    let system = std::fs::read_to_string(format!("{root}/conf/supervisord.conf"))
+        .expect("read conf/supervisord.conf")
+        .replace("/var/log/supervisor", &d)
+        .replace("/run/", &format!("{d}/"));
+    let system = dir.write("system.conf", &system);
+    let code = format!(
+        "from supervisor.options import ServerOptions\n\
+         for path in ({demo:?}, {system:?}):\n\
+         \x20   s = ServerOptions()\n\
+         \x20   s.realize(args=['-c', path])\n\
+         \x20   print(sorted(p.name for g in s.process_group_configs for p in g.process_configs),\n\
+         \x20         sorted(c['section'] for c in s.server_configs))\n",
+        demo = format!("{root}/conf/demo.conf"),
+        system = system.display().to_string()
+    );
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .current_dir(&dir.path)
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(
+        common::stdout(&out),
+        "['clock', 'counter_0', 'counter_1', 'flaky'] ['inet_http_server', 'unix_http_server']\n\
+         [] ['unix_http_server']\n"
     );
 }
