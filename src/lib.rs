@@ -15,6 +15,7 @@ pub mod options;
 pub mod pidproxy;
 pub mod process;
 pub mod rpcinterface;
+pub mod slab;
 pub mod socket_manager;
 pub mod states;
 pub mod supervisorctl;

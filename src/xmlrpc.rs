@@ -1,6 +1,19 @@
 //! XML-RPC: the value model, faults, and a hand-written codec for method
 //! calls and responses (both directions: the daemon decodes calls and
 //! encodes responses, supervisorctl does the reverse).
+//!
+//! Encoding reproduces the byte layout of Python's `xmlrpc.client.dumps`,
+//! which the reference daemon uses. One deliberate difference: characters
+//! XML 1.0 forbids (controls below 0x20 other than tab, newline and CR, and
+//! U+FFFE/U+FFFF) are replaced by U+FFFD. The reference sends them raw
+//! (e.g. the ESC of ANSI colours in a log tail), which makes the response
+//! unparseable for every client (reference bug #85). Decoding is lenient
+//! and accepts such characters, so we can talk to a Python daemon.
+//!
+//! The parser is a small non-validating one: elements, text, entities,
+//! character references, CDATA, comments and processing instructions; a
+//! DOCTYPE is refused and nesting is bounded, so hostile input can neither
+//! expand entities nor overflow the stack.
 
 /// An XML-RPC value. Structs keep their member order.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,5 +94,883 @@ impl Fault {
             format!("{}: {}", name, detail)
         };
         Fault { code, string }
+    }
+}
+
+// ------------------------------------------------------------------ encoding
+
+const XML_HEADER: &str = "<?xml version='1.0'?>\n";
+
+/// Encodes a `<methodCall>` (client side), laid out as Python's `dumps`.
+pub fn encode_call(method: &str, params: &[Value]) -> String {
+    let mut out = String::from(XML_HEADER);
+    out.push_str("<methodCall>\n<methodName>");
+    escape_into(&mut out, method);
+    out.push_str("</methodName>\n<params>\n");
+    for p in params {
+        out.push_str("<param>\n");
+        encode_value(&mut out, p);
+        out.push_str("</param>\n");
+    }
+    out.push_str("</params>\n</methodCall>\n");
+    out
+}
+
+/// Encodes a successful `<methodResponse>` exactly as Python's
+/// `xmlrpc.client.dumps((value,), methodresponse=True)` lays it out.
+pub fn encode_response(value: &Value) -> String {
+    let mut out = String::from(XML_HEADER);
+    out.push_str("<methodResponse>\n<params>\n<param>\n");
+    encode_value(&mut out, value);
+    out.push_str("</param>\n</params>\n</methodResponse>\n");
+    out
+}
+
+/// Encodes a fault response in the layout of Python's `dumps(Fault(...))`.
+pub fn encode_fault(fault: &Fault) -> String {
+    let body = Value::Struct(vec![
+        ("faultCode".to_string(), Value::Int(i64::from(fault.code))),
+        (
+            "faultString".to_string(),
+            Value::String(fault.string.clone()),
+        ),
+    ]);
+    let mut out = String::from(XML_HEADER);
+    out.push_str("<methodResponse>\n<fault>\n");
+    encode_value(&mut out, &body);
+    out.push_str("</fault>\n</methodResponse>\n");
+    out
+}
+
+fn encode_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Int(i) => {
+            out.push_str("<value><int>");
+            out.push_str(&i.to_string());
+            out.push_str("</int></value>\n");
+        }
+        Value::Bool(b) => {
+            out.push_str(if *b {
+                "<value><boolean>1</boolean></value>\n"
+            } else {
+                "<value><boolean>0</boolean></value>\n"
+            });
+        }
+        Value::String(s) => {
+            out.push_str("<value><string>");
+            escape_into(out, s);
+            out.push_str("</string></value>\n");
+        }
+        Value::Double(d) => {
+            out.push_str("<value><double>");
+            out.push_str(&python_float_repr(*d));
+            out.push_str("</double></value>\n");
+        }
+        Value::Array(items) => {
+            out.push_str("<value><array><data>\n");
+            for item in items {
+                encode_value(out, item);
+            }
+            out.push_str("</data></array></value>\n");
+        }
+        Value::Struct(members) => {
+            out.push_str("<value><struct>\n");
+            for (name, v) in members {
+                out.push_str("<member>\n<name>");
+                escape_into(out, name);
+                out.push_str("</name>\n");
+                encode_value(out, v);
+                out.push_str("</member>\n");
+            }
+            out.push_str("</struct></value>\n");
+        }
+        Value::Base64(bytes) => {
+            out.push_str("<value><base64>\n");
+            // Python's base64.encodebytes: 76-character lines, each ended.
+            let text = base64_encode(bytes);
+            for line in text.as_bytes().chunks(76) {
+                out.push_str(std::str::from_utf8(line).unwrap_or_default());
+                out.push('\n');
+            }
+            out.push_str("</base64></value>\n");
+        }
+        Value::DateTime(text) => {
+            out.push_str("<value><dateTime.iso8601>");
+            escape_into(out, text);
+            out.push_str("</dateTime.iso8601></value>\n");
+        }
+        // Python writes no newline after nil; keep its layout.
+        Value::Nil => out.push_str("<value><nil/></value>"),
+    }
+}
+
+/// Whether XML 1.0 allows `c` in a document.
+fn xml_allowed(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\r' => true,
+        '\u{FFFE}' | '\u{FFFF}' => false,
+        c => c >= ' ',
+    }
+}
+
+/// Escapes `& < >` as Python does, and replaces characters XML 1.0 forbids
+/// with U+FFFD (see the module comment).
+fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if !xml_allowed(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Formats a double as Python's `repr(float)`: shortest round-trip digits,
+/// fixed notation for decimal exponents in [-4, 16), else `1e+20` style.
+fn python_float_repr(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".to_string();
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x.is_infinite() {
+        return format!("{sign}inf");
+    }
+    // `{:e}` gives the shortest round-trip digits, e.g. "1.2345e17".
+    let sci = format!("{:e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-4..16).contains(&exp) {
+        if exp < 0 {
+            let zeros = "0".repeat((-exp - 1) as usize);
+            format!("{sign}0.{zeros}{digits}")
+        } else {
+            let int_len = exp as usize + 1;
+            let mut int_part = digits.clone();
+            while int_part.len() < int_len {
+                int_part.push('0');
+            }
+            let frac = &int_part.split_off(int_len);
+            let frac = if frac.is_empty() { "0" } else { frac.as_str() };
+            format!("{sign}{int_part}.{frac}")
+        }
+    } else {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { "" } else { "." };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{first}{dot}{rest}e{esign}{:02}", exp.abs())
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding, on one line.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard base64, ignoring whitespace (as Python's `decodebytes`).
+pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    let mut padding = 0;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            padding += 1;
+            continue;
+        }
+        if padding > 0 {
+            return Err("invalid base64: data after padding".to_string());
+        }
+        let v = B64
+            .iter()
+            .position(|&b| b == c)
+            .ok_or_else(|| format!("invalid base64 character {:?}", c as char))?;
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    if bits >= 6 {
+        return Err("invalid base64: truncated".to_string());
+    }
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ decoding
+
+/// Deepest element nesting accepted (about 64 nested values, at three
+/// elements per level for arrays and structs).
+const MAX_ELEMENT_DEPTH: usize = 3 * 64 + 8;
+
+/// An XML element: name and children (attributes are ignored).
+#[derive(Debug)]
+struct Element {
+    name: String,
+    children: Vec<Node>,
+}
+
+#[derive(Debug)]
+enum Node {
+    Elem(Element),
+    Text(String),
+}
+
+impl Element {
+    /// Child elements, in order (text between them is ignored).
+    fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Elem(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    fn child(&self, name: &str) -> Option<&Element> {
+        self.elements().find(|e| e.name == name)
+    }
+
+    /// The concatenated text content; an error if there are child elements.
+    fn text(&self) -> Result<String, String> {
+        let mut s = String::new();
+        for n in &self.children {
+            match n {
+                Node::Text(t) => s.push_str(t),
+                Node::Elem(e) => return Err(format!("unexpected <{}> in <{}>", e.name, self.name)),
+            }
+        }
+        Ok(s)
+    }
+
+    /// Whether any non-whitespace text sits directly inside.
+    fn has_text(&self) -> bool {
+        self.children
+            .iter()
+            .any(|n| matches!(n, Node::Text(t) if !t.trim().is_empty()))
+    }
+}
+
+/// A cursor over the document text.
+struct Reader<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn rest(&self) -> &'a str {
+        &self.s[self.pos..]
+    }
+
+    fn eat(&mut self, prefix: &str) -> bool {
+        if self.rest().starts_with(prefix) {
+            self.pos += prefix.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Skips past the next `end`, returning what came before it.
+    fn until(&mut self, end: &str) -> Result<&'a str, String> {
+        let rest = self.rest();
+        let i = rest
+            .find(end)
+            .ok_or_else(|| format!("unterminated markup: expected {end:?}"))?;
+        self.pos += i + end.len();
+        Ok(&rest[..i])
+    }
+
+    /// Skips comments, processing instructions and whitespace; a DOCTYPE
+    /// is refused (no entity definitions, no expansion attacks).
+    fn skip_misc(&mut self) -> Result<(), String> {
+        loop {
+            let trimmed = self.rest().trim_start();
+            self.pos = self.s.len() - trimmed.len();
+            if self.eat("<!--") {
+                self.until("-->")?;
+            } else if self.eat("<?") {
+                self.until("?>")?;
+            } else if self.rest().starts_with("<!DOCTYPE") {
+                return Err("DOCTYPE is not allowed".to_string());
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads a start tag after its `<`: (name, self-closing).
+    fn start_tag(&mut self) -> Result<(String, bool), String> {
+        let body = self.until(">")?;
+        let (body, empty) = match body.strip_suffix('/') {
+            Some(b) => (b, true),
+            None => (body, false),
+        };
+        let name = body.split_whitespace().next().unwrap_or("");
+        if name.is_empty() || name.contains(['<', '&', '"', '\'']) {
+            return Err(format!("bad tag <{body}>"));
+        }
+        Ok((name.to_string(), empty))
+    }
+}
+
+/// Decodes the entities in `raw` (character data between tags).
+fn unescape(raw: &str, out: &mut String) -> Result<(), String> {
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after
+            .find(';')
+            .filter(|&e| e <= 10)
+            .ok_or_else(|| "bare '&' in text".to_string())?;
+        let name = &after[..end];
+        let c = match name {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => char_ref(name).ok_or_else(|| format!("unknown entity &{name};"))?,
+        };
+        out.push(c);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(())
+}
+
+/// `#NN` or `#xNN` as a character.
+fn char_ref(name: &str) -> Option<char> {
+    let num = name.strip_prefix('#')?;
+    let code = match num.strip_prefix(['x', 'X']) {
+        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+        None => num.parse().ok()?,
+    };
+    char::from_u32(code)
+}
+
+/// Parses a document into its root element. Lenient on characters XML
+/// forbids (a Python daemon sends them raw); strict on structure.
+fn parse_document(body: &[u8]) -> Result<Element, String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+    let mut r = Reader { s: text, pos: 0 };
+    r.skip_misc()?;
+    if !r.eat("<") {
+        return Err("no root element".to_string());
+    }
+    let (name, empty) = r.start_tag()?;
+    let mut stack = vec![Element {
+        name,
+        children: Vec::new(),
+    }];
+    if empty {
+        return finish_document(&mut r, stack.pop());
+    }
+    while let Some(top) = stack.last_mut() {
+        if r.eat("</") {
+            let name = r.until(">")?.trim_end();
+            if name != top.name {
+                return Err(format!("mismatched tag: </{}> closes <{}>", name, top.name));
+            }
+            let done = stack.pop();
+            match stack.last_mut() {
+                Some(parent) => parent.children.extend(done.map(Node::Elem)),
+                None => return finish_document(&mut r, done),
+            }
+        } else if r.eat("<![CDATA[") {
+            let data = r.until("]]>")?;
+            push_text(top, data);
+        } else if r.eat("<!--") {
+            r.until("-->")?;
+        } else if r.eat("<?") {
+            r.until("?>")?;
+        } else if r.eat("<") {
+            let (name, empty) = r.start_tag()?;
+            let el = Element {
+                name,
+                children: Vec::new(),
+            };
+            if empty {
+                top.children.push(Node::Elem(el));
+            } else if stack.len() >= MAX_ELEMENT_DEPTH {
+                return Err("XML nested too deeply".to_string());
+            } else {
+                stack.push(el);
+            }
+        } else {
+            let rest = r.rest();
+            if rest.is_empty() {
+                return Err(format!("unexpected end of document inside <{}>", top.name));
+            }
+            let end = rest.find('<').unwrap_or(rest.len());
+            let mut decoded = String::new();
+            unescape(&rest[..end], &mut decoded)?;
+            r.pos += end;
+            push_text(top, &decoded);
+        }
+    }
+    Err("no root element".to_string())
+}
+
+/// Appends text, merging with a preceding text node (CDATA next to text).
+fn push_text(el: &mut Element, text: &str) {
+    if let Some(Node::Text(t)) = el.children.last_mut() {
+        t.push_str(text);
+    } else {
+        el.children.push(Node::Text(text.to_string()));
+    }
+}
+
+/// Checks that only comments and whitespace follow the root element.
+fn finish_document(r: &mut Reader, root: Option<Element>) -> Result<Element, String> {
+    r.skip_misc()?;
+    if !r.rest().is_empty() {
+        return Err("junk after the document element".to_string());
+    }
+    root.ok_or_else(|| "no root element".to_string())
+}
+
+/// Decodes a `<methodCall>`: (methodName, params). Malformed XML, a missing
+/// or empty methodName, or bad values give an error description.
+pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), String> {
+    let root = parse_document(body)?;
+    if root.name != "methodCall" {
+        return Err(format!("expected <methodCall>, found <{}>", root.name));
+    }
+    let method = root
+        .child("methodName")
+        .ok_or_else(|| "no <methodName>".to_string())?
+        .text()?;
+    let method = method.trim().to_string();
+    if method.is_empty() {
+        return Err("empty <methodName>".to_string());
+    }
+    let params = match root.child("params") {
+        Some(params) => decode_params(params)?,
+        None => Vec::new(),
+    };
+    Ok((method, params))
+}
+
+/// Decodes a `<methodResponse>`: Ok(Ok(value)) or Ok(Err(fault)); Err when
+/// malformed.
+pub fn parse_response(body: &[u8]) -> Result<Result<Value, Fault>, String> {
+    let root = parse_document(body)?;
+    if root.name != "methodResponse" {
+        return Err(format!("expected <methodResponse>, found <{}>", root.name));
+    }
+    if let Some(fault) = root.child("fault") {
+        let value = fault
+            .child("value")
+            .ok_or_else(|| "<fault> without <value>".to_string())?;
+        return decode_fault(&decode_value(value, 0)?).map(Err);
+    }
+    let params = root
+        .child("params")
+        .ok_or_else(|| "<methodResponse> without <params> or <fault>".to_string())?;
+    let mut values = decode_params(params)?;
+    if values.len() != 1 {
+        return Err(format!("expected one response value, got {}", values.len()));
+    }
+    Ok(Ok(values.remove(0)))
+}
+
+fn decode_params(params: &Element) -> Result<Vec<Value>, String> {
+    params
+        .elements()
+        .map(|param| {
+            if param.name != "param" {
+                return Err(format!("unexpected <{}> in <params>", param.name));
+            }
+            let value = param
+                .child("value")
+                .ok_or_else(|| "<param> without <value>".to_string())?;
+            decode_value(value, 0)
+        })
+        .collect()
+}
+
+fn decode_fault(v: &Value) -> Result<Fault, String> {
+    let Value::Struct(members) = v else {
+        return Err("fault is not a struct".to_string());
+    };
+    let get = |k: &str| members.iter().find(|(n, _)| n == k).map(|(_, v)| v);
+    let code = match get("faultCode") {
+        Some(Value::Int(c)) => i32::try_from(*c).map_err(|_| "faultCode out of range")?,
+        _ => return Err("fault without an int faultCode".to_string()),
+    };
+    let string = match get("faultString") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err("fault without a string faultString".to_string()),
+    };
+    Ok(Fault { code, string })
+}
+
+/// Decodes a `<value>` element; `depth` counts enclosing values.
+fn decode_value(value: &Element, depth: usize) -> Result<Value, String> {
+    if depth > 64 {
+        return Err("values nested too deeply".to_string());
+    }
+    let mut typed = value.elements();
+    let Some(t) = typed.next() else {
+        // Untyped: the text itself is a string.
+        return value.text().map(Value::String);
+    };
+    if typed.next().is_some() || value.has_text() {
+        return Err("a <value> holds more than one item".to_string());
+    }
+    let text = || t.text();
+    match t.name.as_str() {
+        "int" | "i4" | "i8" => parse_int(&text()?).map(Value::Int),
+        "boolean" => match text()?.trim() {
+            "1" | "true" => Ok(Value::Bool(true)),
+            "0" | "false" => Ok(Value::Bool(false)),
+            other => Err(format!("bad boolean value {other:?}")),
+        },
+        "string" => text().map(Value::String),
+        "double" => {
+            let s = text()?;
+            s.trim()
+                .parse()
+                .map(Value::Double)
+                .map_err(|_| format!("bad double value {s:?}"))
+        }
+        "base64" => base64_decode(&text()?).map(Value::Base64),
+        "dateTime.iso8601" => Ok(Value::DateTime(text()?.trim().to_string())),
+        "nil" => Ok(Value::Nil),
+        "array" => {
+            let data = t
+                .child("data")
+                .ok_or_else(|| "<array> without <data>".to_string())?;
+            data.elements()
+                .map(|v| decode_value(v, depth + 1))
+                .collect::<Result<_, _>>()
+                .map(Value::Array)
+        }
+        "struct" => t
+            .elements()
+            .map(|m| decode_member(m, depth))
+            .collect::<Result<_, _>>()
+            .map(Value::Struct),
+        other => Err(format!("unknown value type <{other}>")),
+    }
+}
+
+fn decode_member(member: &Element, depth: usize) -> Result<(String, Value), String> {
+    if member.name != "member" {
+        return Err(format!("unexpected <{}> in <struct>", member.name));
+    }
+    let name = member
+        .child("name")
+        .ok_or_else(|| "<member> without <name>".to_string())?
+        .text()?;
+    let value = member
+        .child("value")
+        .ok_or_else(|| "<member> without <value>".to_string())?;
+    Ok((name, decode_value(value, depth + 1)?))
+}
+
+/// An integer as Python's `int()` reads it (surrounding whitespace, sign).
+fn parse_int(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    t.strip_prefix('+')
+        .unwrap_or(t)
+        .parse()
+        .map_err(|_| format!("bad int value {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> Value {
+        Value::String(x.to_string())
+    }
+
+    fn member(k: &str, v: Value) -> (String, Value) {
+        (k.to_string(), v)
+    }
+
+    fn response_of(body: &str) -> String {
+        format!(
+            "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n{body}</param>\n</params>\n</methodResponse>\n"
+        )
+    }
+
+    // Expected strings below were printed by Python 3.11's xmlrpc.client.dumps.
+
+    #[test]
+    fn response_layout_matches_python() {
+        let v = Value::Struct(vec![member(
+            "a",
+            Value::Array(vec![Value::Int(1), Value::Bool(true), s("x<")]),
+        )]);
+        assert_eq!(
+            encode_response(&v),
+            "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n<member>\n<name>a</name>\n<value><array><data>\n<value><int>1</int></value>\n<value><boolean>1</boolean></value>\n<value><string>x&lt;</string></value>\n</data></array></value>\n</member>\n</struct></value>\n</param>\n</params>\n</methodResponse>\n"
+        );
+    }
+
+    #[test]
+    fn struct_with_every_scalar_matches_python() {
+        let v = Value::Struct(vec![
+            member("name", s("foo")),
+            member("group", s("g")),
+            member("pid", Value::Int(12)),
+            member("ok", Value::Bool(false)),
+            member("list", Value::Array(vec![])),
+            member("s", Value::Struct(vec![])),
+            member("d", Value::Double(2.5)),
+        ]);
+        assert_eq!(
+            encode_response(&v),
+            "<?xml version='1.0'?>\n<methodResponse>\n<params>\n<param>\n<value><struct>\n<member>\n<name>name</name>\n<value><string>foo</string></value>\n</member>\n<member>\n<name>group</name>\n<value><string>g</string></value>\n</member>\n<member>\n<name>pid</name>\n<value><int>12</int></value>\n</member>\n<member>\n<name>ok</name>\n<value><boolean>0</boolean></value>\n</member>\n<member>\n<name>list</name>\n<value><array><data>\n</data></array></value>\n</member>\n<member>\n<name>s</name>\n<value><struct>\n</struct></value>\n</member>\n<member>\n<name>d</name>\n<value><double>2.5</double></value>\n</member>\n</struct></value>\n</param>\n</params>\n</methodResponse>\n"
+        );
+    }
+
+    #[test]
+    fn scalars_match_python() {
+        let cases: &[(Value, &str)] = &[
+            (s(""), "<value><string></string></value>\n"),
+            (Value::Nil, "<value><nil/></value>"),
+            (
+                Value::DateTime("20200101T00:00:00".into()),
+                "<value><dateTime.iso8601>20200101T00:00:00</dateTime.iso8601></value>\n",
+            ),
+            (
+                Value::Base64(b"hi\0".to_vec()),
+                "<value><base64>\naGkA\n</base64></value>\n",
+            ),
+            (
+                Value::Array(vec![Value::Base64(vec![]), Value::Base64(b"\xff\0abc".to_vec())]),
+                "<value><array><data>\n<value><base64>\n</base64></value>\n<value><base64>\n/wBhYmM=\n</base64></value>\n</data></array></value>\n",
+            ),
+            (
+                s("é ü 日本 &amp; <tag>"),
+                "<value><string>é ü 日本 &amp;amp; &lt;tag&gt;</string></value>\n",
+            ),
+            (s("a&b>c\"d'"), "<value><string>a&amp;b&gt;c\"d'</string></value>\n"),
+        ];
+        for (v, body) in cases {
+            assert_eq!(encode_response(v), response_of(body), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn base64_lines_are_76_chars_like_python() {
+        let v = Value::Base64(vec![b'a'; 100]);
+        assert_eq!(
+            encode_response(&v),
+            response_of("<value><base64>\nYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFh\nYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQ==\n</base64></value>\n")
+        );
+    }
+
+    #[test]
+    fn doubles_format_as_python_repr() {
+        let cases = [
+            (1e20, "1e+20"),
+            (0.1, "0.1"),
+            (-0.0, "-0.0"),
+            (1e-7, "1e-07"),
+            (3.0, "3.0"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (0.0001, "0.0001"),
+            (-2.5, "-2.5"),
+            (f64::INFINITY, "inf"),
+            (f64::NAN, "nan"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(python_float_repr(x), want, "{x}");
+        }
+    }
+
+    #[test]
+    fn fault_layout_matches_python() {
+        assert_eq!(
+            encode_fault(&Fault::new(faults::BAD_NAME, "foo")),
+            "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n<value><int>10</int></value>\n</member>\n<member>\n<name>faultString</name>\n<value><string>BAD_NAME: foo</string></value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n"
+        );
+    }
+
+    #[test]
+    fn call_layout_matches_python() {
+        assert_eq!(
+            encode_call("supervisor.getVersion", &[]),
+            "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.getVersion</methodName>\n<params>\n</params>\n</methodCall>\n"
+        );
+        assert_eq!(
+            encode_call(
+                "supervisor.startProcess",
+                &[s("foo"), Value::Int(3), Value::Bool(true)]
+            ),
+            "<?xml version='1.0'?>\n<methodCall>\n<methodName>supervisor.startProcess</methodName>\n<params>\n<param>\n<value><string>foo</string></value>\n</param>\n<param>\n<value><int>3</int></value>\n</param>\n<param>\n<value><boolean>1</boolean></value>\n</param>\n</params>\n</methodCall>\n"
+        );
+    }
+
+    #[test]
+    fn forbidden_characters_are_replaced_when_encoding() {
+        let out = encode_response(&s("\x1b[31mred\x1b[0m\ttab\u{FFFF}\0"));
+        assert!(out.contains("<string>\u{FFFD}[31mred\u{FFFD}[0m\ttab\u{FFFD}\u{FFFD}</string>"));
+        // Still decodable, and the replacement survives.
+        assert_eq!(
+            parse_response(out.as_bytes()),
+            Ok(Ok(s("\u{FFFD}[31mred\u{FFFD}[0m\ttab\u{FFFD}\u{FFFD}")))
+        );
+    }
+
+    #[test]
+    fn raw_control_characters_are_accepted_when_decoding() {
+        let body = response_of("<value><string>\x1b[1mbold\x1b[0m</string></value>\n");
+        assert_eq!(
+            parse_response(body.as_bytes()),
+            Ok(Ok(s("\x1b[1mbold\x1b[0m")))
+        );
+    }
+
+    #[test]
+    fn round_trips() {
+        let v = Value::Struct(vec![
+            member("i", Value::Int(-42)),
+            member("big", Value::Int(1 << 40)),
+            member("b", Value::Bool(false)),
+            member("s", s("tab\there\nnl & <x> é 日本")),
+            member("d", Value::Double(-1.25e-9)),
+            member("arr", Value::Array(vec![Value::Nil, Value::Array(vec![])])),
+            member("bin", Value::Base64((0..=255).collect())),
+            member("dt", Value::DateTime("20240102T03:04:05".into())),
+            member("empty", Value::Struct(vec![])),
+            member("a<&>", s("")),
+        ]);
+        assert_eq!(
+            parse_response(encode_response(&v).as_bytes()),
+            Ok(Ok(v.clone()))
+        );
+        let call = encode_call("x.y", &[v.clone(), s("2")]);
+        assert_eq!(
+            parse_call(call.as_bytes()),
+            Ok(("x.y".to_string(), vec![v, s("2")]))
+        );
+        let f = Fault::new(faults::NOT_RUNNING, "été");
+        assert_eq!(parse_response(encode_fault(&f).as_bytes()), Ok(Err(f)));
+    }
+
+    #[test]
+    fn decodes_untyped_entities_and_cdata() {
+        let body = "<?xml version='1.0'?><methodCall><methodName>a.b</methodName><params><param><value>plain &#65;&#x42;<![CDATA[<x>]]>&quot;&apos;</value></param></params></methodCall>";
+        assert_eq!(
+            parse_call(body.as_bytes()),
+            Ok(("a.b".to_string(), vec![s("plain AB<x>\"'")]))
+        );
+    }
+
+    #[test]
+    fn decodes_other_spellings() {
+        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c -->\n<methodCall>\n  <methodName> m.n </methodName>\n  <params>\n    <param><value> <i4> 7 </i4> </value></param>\n    <param><value><i8>-9000000000</i8></value></param>\n    <param><value><boolean>0</boolean></value></param>\n    <param><value><double> 1e3 </double></value></param>\n    <param><value><base64>aGVs\n bG8=</base64></value></param>\n    <param><value/></param>\n    <param><value><string/></value></param>\n  </params>\n</methodCall>\n";
+        assert_eq!(
+            parse_call(body.as_bytes()),
+            Ok((
+                "m.n".to_string(),
+                vec![
+                    Value::Int(7),
+                    Value::Int(-9_000_000_000),
+                    Value::Bool(false),
+                    Value::Double(1000.0),
+                    Value::Base64(b"hello".to_vec()),
+                    s(""),
+                    s(""),
+                ]
+            ))
+        );
+    }
+
+    #[test]
+    fn call_without_params_is_accepted() {
+        let body = "<methodCall><methodName>supervisor.getState</methodName></methodCall>";
+        assert_eq!(
+            parse_call(body.as_bytes()),
+            Ok(("supervisor.getState".to_string(), vec![]))
+        );
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        let bad: &[&str] = &[
+            "",
+            "not xml",
+            "<methodCall>",
+            "<methodCall></methodResponse>",
+            "<methodCall><params/></methodCall>",
+            "<methodCall><methodName></methodName></methodCall>",
+            "<methodCall><methodName>a</methodName><params><param><value><int>x</int></value></param></params></methodCall>",
+            "<methodCall><methodName>a</methodName><params><param><value><boolean>2</boolean></value></param></params></methodCall>",
+            "<methodCall><methodName>a</methodName><params><param><value><foo/></value></param></params></methodCall>",
+            "<methodCall><methodName>a&bogus;</methodName></methodCall>",
+            "<methodCall><methodName>a & b</methodName></methodCall>",
+            "<methodCall><methodName>a</methodName></methodCall>junk",
+            "<!DOCTYPE x [<!ENTITY a \"b\">]><methodCall><methodName>a</methodName></methodCall>",
+            "<methodCall><methodName>a</methodName><params><param><value><base64>!!</base64></value></param></params></methodCall>",
+            "<methodCall><methodName>a</methodName><params><param><value><int>1</int><int>2</int></value></param></params></methodCall>",
+        ];
+        for b in bad {
+            assert!(parse_call(b.as_bytes()).is_err(), "{b:?}");
+        }
+        assert!(parse_response(b"<methodCall/>").is_err());
+        assert!(parse_response(
+            b"<methodResponse><fault><value><int>1</int></value></fault></methodResponse>"
+        )
+        .is_err());
+        assert!(parse_response(b"<methodResponse><params></params></methodResponse>").is_err());
+        assert!(parse_call(&[0xff, 0xfe, b'<']).is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflow() {
+        let depth = 100_000;
+        let body = format!(
+            "<methodCall><methodName>a</methodName><params><param>{}{}</param></params></methodCall>",
+            "<value><array><data>".repeat(depth),
+            "</data></array></value>".repeat(depth)
+        );
+        assert!(parse_call(body.as_bytes()).is_err());
+        let ok_depth = 60;
+        let body = format!(
+            "<methodCall><methodName>a</methodName><params><param>{}<value>x</value>{}</param></params></methodCall>",
+            "<value><array><data>".repeat(ok_depth),
+            "</data></array></value>".repeat(ok_depth)
+        );
+        assert!(parse_call(body.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn base64_round_trip() {
+        for n in 0..10 {
+            let data: Vec<u8> = (0..n).map(|i| (i * 37) as u8).collect();
+            assert_eq!(base64_decode(&base64_encode(&data)), Ok(data));
+        }
+        assert_eq!(base64_encode(b"user:pass"), "dXNlcjpwYXNz");
     }
 }
