@@ -23,6 +23,8 @@ MAN1 := supervisorctl.1 echo_supervisord_conf.1 pidproxy.1
 MAN5 := supervisord.conf.5
 MAN8 := supervisord.8
 RELEASE := target/release
+BINS := $(RELEASE)/supervisord $(RELEASE)/supervisorctl \
+	$(RELEASE)/echo_supervisord_conf $(RELEASE)/pidproxy
 CONF_DEST := $(DESTDIR)$(SYSCONFDIR)/supervisord.conf
 # The config `make install` writes: conf/supervisord.conf including
 # CONFDDIR. `make uninstall` removes the installed file only if it is
@@ -39,7 +41,12 @@ all: build
 build:
 	$(CARGO) build --release --bins
 
-install: build
+# Installs what `make` built (and builds only if nothing is there, so that
+# `sudo make install` does not run cargo as root over a built tree).
+$(BINS):
+	$(CARGO) build --release --bins
+
+install: $(BINS)
 	$(INSTALL) -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)/man1" \
 		"$(DESTDIR)$(MANDIR)/man5" "$(DESTDIR)$(MANDIR)/man8"
 	for t in $(TOOLS); do \
