@@ -54,12 +54,7 @@ pub struct TempDir {
 impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!(
-            "sv-{}-{}-{}",
-            tag,
-            std::process::id(),
-            n
-        ));
+        let path = std::env::temp_dir().join(format!("sv-{}-{}-{}", tag, std::process::id(), n));
         let _ = fs::remove_dir_all(&path);
         fs::create_dir_all(&path).expect("create temp dir");
         TempDir { path }
@@ -150,7 +145,12 @@ pub fn pid_alive(pid: u32) -> bool {
     // A zombie still has a /proc entry; treat it as dead for liveness, but
     // it means nobody reaped it.
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
         Err(_) => false,
     }
 }
@@ -254,7 +254,10 @@ impl Supervisord {
                 }
             }
             if Instant::now() > deadline {
-                panic!("supervisord socket never appeared; log:\n{}", self.log_text());
+                panic!(
+                    "supervisord socket never appeared; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -353,7 +356,10 @@ impl Supervisord {
             if Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("supervisord did not exit after SIG{sig}; log:\n{}", self.log_text());
+                panic!(
+                    "supervisord did not exit after SIG{sig}; log:\n{}",
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
