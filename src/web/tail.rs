@@ -60,7 +60,18 @@ pub fn render(name: Option<&str>, stderr: bool, limit: u64, text: &str) -> Strin
         escape(name.unwrap_or("None")),
         channel
     );
-    let mut content = format!("<pre id=\"tailbody\">{}</pre>\n", escape_log(text));
+    let mut content = String::new();
+    if let Some(name) = name {
+        content.push_str(&format!(
+            "<h1 id=\"tailtitle\">{} <span>{}</span></h1>\n",
+            escape(name),
+            if stderr { "stderr" } else { "stdout" }
+        ));
+    }
+    content.push_str(&format!(
+        "<pre id=\"tailbody\">{}</pre>\n",
+        escape_log(text)
+    ));
     if let Some(name) = name {
         let q = quote(name);
         let link = |stderr: bool| {
@@ -94,6 +105,7 @@ mod tests {
     fn tail_page_escapes_and_links() {
         let html = render(Some("g:<a>"), false, 2048, "out <b>\u{1b}[1m\n");
         assert!(html.contains("<title>Supervisor tail of process g:&lt;a&gt;</title>"));
+        assert!(html.contains("<h1 id=\"tailtitle\">g:&lt;a&gt; <span>stdout</span></h1>"));
         assert!(html.contains("<pre id=\"tailbody\">out &lt;b&gt;\u{fffd}[1m\n</pre>"));
         assert!(html.contains("href=\"tail.html?processname=g%3A%3Ca%3E&amp;limit=2048\">Refresh"));
         assert!(html.contains(
@@ -111,5 +123,6 @@ mod tests {
         let none = render(None, false, 1024, "No process name found");
         assert!(none.contains("<pre id=\"tailbody\">No process name found</pre>"));
         assert!(!none.contains("refresh_anchor"));
+        assert!(!none.contains("tailtitle"));
     }
 }
