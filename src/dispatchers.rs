@@ -15,7 +15,6 @@ use std::path::Path;
 use crate::events::{bytes_repr, decode_or_repr, str_repr, Notification};
 use crate::loggers::{LogFile, LogLevel, Logger};
 use crate::states::ListenerState;
-use crate::sys;
 
 /// Capture-mode tokens.
 pub const BEGIN_TOKEN: &[u8] = b"<!--XSUPERVISOR:BEGIN-->";
@@ -248,7 +247,10 @@ impl OutputDispatcher {
         if self.syslog {
             let text = String::from_utf8_lossy(data);
             for line in text.trim_end_matches('\n').split('\n') {
-                sys::syslog(sys::LOG_INFO, &format!("{} {}", sink.name, line));
+                crate::loggers::syslog(
+                    crate::loggers::LOG_INFO,
+                    &format!("{} {}", sink.name, line),
+                );
             }
         }
     }
@@ -536,6 +538,7 @@ pub fn listener_output_line(name: &str, data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys;
 
     fn sink<'a>(logger: &'a mut Logger, notes: &'a mut Vec<Notification>) -> Sink<'a> {
         Sink {

@@ -6,8 +6,10 @@
 //! base → `.1`, and the base is reopened empty. A write is never split across
 //! files, so no byte is lost or reordered by rotation.
 
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Seek, Write};
+use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -86,6 +88,66 @@ pub fn asctime_now() -> String {
     )
 }
 
+/// Syslog priorities we use (facility user).
+pub const LOG_ERR: u8 = 3;
+pub const LOG_INFO: u8 = 6;
+
+thread_local! {
+    static SYSLOG: RefCell<Option<UnixDatagram>> = const { RefCell::new(None) };
+}
+
+/// Sends one message to the local syslog daemon, RFC 3164 style as glibc's
+/// `syslog()` does (facility user, ident `supervisord[pid]`). The socket is
+/// `/dev/log`, or `$SUPERVISOR_SYSLOG_SOCKET` (used by tests). Messages are
+/// dropped when no syslog daemon listens, as with `syslog()`.
+pub fn syslog(priority: u8, msg: &str) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let tm = sys::localtime(now);
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let line = format!(
+        "<{}>{} {:2} {:02}:{:02}:{:02} supervisord[{}]: {}",
+        8 + priority as u32,
+        MONTHS[(tm.month.clamp(1, 12) - 1) as usize],
+        tm.day,
+        tm.hour,
+        tm.minute,
+        tm.second,
+        sys::getpid(),
+        msg
+    );
+    let path = std::env::var_os("SUPERVISOR_SYSLOG_SOCKET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/dev/log"));
+    SYSLOG.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        for _ in 0..2 {
+            if slot.is_none() {
+                let Ok(s) = UnixDatagram::unbound() else {
+                    return;
+                };
+                if s.connect(&path).is_err() {
+                    return;
+                }
+                let _ = s.set_nonblocking(true);
+                *slot = Some(s);
+            }
+            if let Some(s) = slot.as_ref() {
+                match s.send(line.as_bytes()) {
+                    Ok(_) => return,
+                    // The daemon restarted: reconnect once.
+                    Err(e) if e.kind() != io::ErrorKind::WouldBlock => *slot = None,
+                    Err(_) => return,
+                }
+            }
+        }
+    });
+}
+
 /// A log file that rotates at `maxbytes` keeping `backups` old copies.
 #[derive(Debug)]
 pub struct LogFile {
@@ -127,7 +189,7 @@ impl LogFile {
         f.write_all(data)?;
         if self.maxbytes > 0 {
             // Not seekable (a pipe, /dev/stdout): never rotate.
-            if let Ok(pos) = f.seek(SeekFrom::Current(0)) {
+            if let Ok(pos) = f.stream_position() {
                 if pos >= self.maxbytes {
                     self.rollover()?;
                 }
@@ -225,7 +287,6 @@ impl Logger {
     }
 
     pub fn add_syslog(&mut self) {
-        sys::openlog("supervisord");
         self.handlers.push(Handler::Syslog);
     }
 
@@ -265,7 +326,7 @@ impl Logger {
                 }
                 Handler::Syslog => {
                     for part in line.trim_end_matches('\n').split('\n') {
-                        sys::syslog(sys::LOG_INFO, part);
+                        syslog(LOG_INFO, part);
                     }
                 }
             }
@@ -278,7 +339,7 @@ impl Logger {
                 self.file_error = true;
                 let msg = format!("supervisord: cannot write the activity log {}", e);
                 eprintln!("{}", msg);
-                sys::syslog(sys::LOG_ERR, &msg);
+                syslog(LOG_ERR, &msg);
             }
             None => self.file_error = false,
             _ => {}

@@ -643,6 +643,12 @@ impl Process {
             ExecReport::Execed => {
                 self.exec_at = Some(Instant::now());
                 if let Some((sig, as_group)) = self.held_signal.take() {
+                    core.logger.debug(&format!(
+                        "sending {} (pid {}) the {} requested before its exec",
+                        self.config.name,
+                        self.pid,
+                        signame(sig)
+                    ));
                     self.send_signal(sig, as_group, core);
                 }
                 core.enqueue(self);
@@ -1014,23 +1020,24 @@ impl Process {
                     }
                 }
             }
-            ProcessState::Backoff if self.state == ProcessState::Backoff => {
-                if self.backoff > self.config.startretries {
-                    self.give_up(core);
-                    core.logger.info(&format!(
-                        "gave up: {} entered FATAL state, too many start retries too quickly",
-                        self.config.name
-                    ));
-                }
+            ProcessState::Backoff
+                if self.state == ProcessState::Backoff
+                    && self.backoff > self.config.startretries =>
+            {
+                self.give_up(core);
+                core.logger.info(&format!(
+                    "gave up: {} entered FATAL state, too many start retries too quickly",
+                    self.config.name
+                ));
             }
-            ProcessState::Stopping if self.state == ProcessState::Stopping => {
-                if self.delay.is_some_and(|d| now >= d) {
-                    core.logger.warn(&format!(
-                        "killing '{}' ({}) with SIGKILL",
-                        self.config.name, self.pid
-                    ));
-                    self.kill(libc::SIGKILL, core);
-                }
+            ProcessState::Stopping
+                if self.state == ProcessState::Stopping && self.delay.is_some_and(|d| now >= d) =>
+            {
+                core.logger.warn(&format!(
+                    "killing '{}' ({}) with SIGKILL",
+                    self.config.name, self.pid
+                ));
+                self.kill(libc::SIGKILL, core);
             }
             _ => {}
         }

@@ -1008,6 +1008,12 @@ pub fn main() -> i32 {
     if let Err(msg) = raise_rlimits(&mut opts) {
         return usage(&msg);
     }
+    // Held for the life of the daemon (inherited across the daemonizing
+    // fork): a second supervisord on the same pidfile refuses to start.
+    let _pidlock = match lock_pidfile(&opts.pidfile) {
+        Ok(f) => f,
+        Err(msg) => return usage(&msg),
+    };
     let mut first = true;
     loop {
         match run_once(opts.clone(), &args, first) {
@@ -1024,6 +1030,33 @@ pub fn main() -> i32 {
         // The reference re-runs this at every start: same messages, but
         // privileges were already dropped.
         let _ = drop_privileges(&mut opts, false);
+    }
+}
+
+/// Opens and locks the pidfile; refuses if another supervisord holds it.
+fn lock_pidfile(path: &std::path::Path) -> Result<Option<File>, String> {
+    let f = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+    {
+        Ok(f) => f,
+        // Not writable: the reference only logs that later; no lock then.
+        Err(_) => return Ok(None),
+    };
+    match sys::try_lock(&f) {
+        Ok(true) => Ok(Some(f)),
+        Ok(false) => {
+            let pid = std::fs::read_to_string(path).unwrap_or_default();
+            Err(format!(
+                "Another supervisord is already running with pid {} (pidfile {}).  Shut it down first before starting supervisord.",
+                pid.trim(),
+                path.display()
+            ))
+        }
+        Err(_) => Ok(Some(f)),
     }
 }
 
@@ -1058,15 +1091,8 @@ enum RunError {
 /// Drops to `user` (at first start only, `apply`) and queues the
 /// reference's messages about it for the activity log.
 fn drop_privileges(opts: &mut ServerOptions, apply: bool) -> Result<(), String> {
+    // (The parser queues the "running as root" warning when no user is set.)
     let Some(uid) = opts.uid else {
-        if sys::getuid() == 0 {
-            opts.parse_criticals.push(
-                "Supervisor is running as root.  Privileges were not dropped because no user is \
-                 specified in the config file.  If you intend to run as root, you can set user=root \
-                 in the config file to avoid this message."
-                    .into(),
-            );
-        }
         return Ok(());
     };
     if uid == sys::getuid() || !apply {

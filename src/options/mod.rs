@@ -1,12 +1,52 @@
 //! Options: command lines and config files of supervisord and supervisorctl,
-//! parsed into the config model the daemon runs from.
+//! parsed into the config model the daemon runs from, reproducing how
+//! Supervisor 4.2.5 (`options.py`) reads them.
 //!
-//! Submodules own the pieces: `configparser` (Python ConfigParser dialect),
-//! `expand` (Python `%`-formatting), `getopt` (Python getopt), and the
-//! section readers. This file holds the model (the contract between parsing
-//! and the rest of the crate) and the entry points.
+//! Submodules own the pieces: `configparser` (Python ConfigParser dialect;
+//! see there why no INI crate can do it), `expand` (Python `%`-formatting),
+//! `getopt` (Python getopt), `reader` (typed section access and the error
+//! format), `server` (supervisord: flags, discovery, `[include]`,
+//! `[supervisord]`, HTTP servers, `[rpcinterface:x]`), `programs` (process
+//! sections and groups) and `client` (supervisorctl). This file holds the
+//! model (the contract between parsing and the rest of the crate) and the
+//! entry points.
+//!
+//! Errors are one line (the caller prints `Error: <msg>` and `For help, use
+//! <argv0> -h`, exit 2). Each keeps the reference's message as its core and
+//! adds where the problem is:
+//!
+//! `<reference message> in section '<section>' (file: '<file>') for key '<key>'`
+//!
+//! ` for key '<key>'` is left out when no single key is at fault; the file
+//! is the one that defined the section, as it was named (the `-c` argument
+//! or an include glob match). Parse errors name the file and line;
+//! command-line errors are the reference's (`invalid value for -e 'x': ...`).
+//!
+//! Where we knowingly differ from 4.2.5: `[rpcinterface:x]` with a factory
+//! other than `supervisor.rpcinterface:make_main_rpcinterface` and
+//! `result_handler` other than `supervisor.dispatchers:default_handler` are
+//! config errors (Python plugins cannot be loaded); `[ctlplugin:x]` is
+//! ignored with a warning; two processes with one name in a group, or two
+//! groups with one name, are errors (the reference silently drops one);
+//! `[inet_http_server] port=[::1]:9001` loses its brackets; a non-UTF-8
+//! file is an error (the reference crashes); `supervisorctl -r FILE` is
+//! honoured (the reference ignores it); the `Bad socket format` and `Unix
+//! socket path` messages are formatted (the reference prints a tuple);
+//! `[group:x]` errors name the group section (the reference may name a
+//! member program's); negative byte sizes and counts are read as 0.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+mod client;
+pub mod configparser;
+pub mod expand;
+pub mod getopt;
+mod programs;
+mod reader;
+mod server;
+
+pub use client::parse_client_args_as;
+pub use server::{load_server_options_for, parse_server_args_as};
 
 use crate::events::EventType;
 use crate::loggers::LogLevel;
@@ -307,8 +347,9 @@ pub struct ServerOptions {
     pub servers: Vec<ServerConfig>,
     pub rpcinterfaces: Vec<RpcInterfaceConfig>,
     /// SUPERVISOR_SERVER_URL for children when a program sets no
-    /// `serverurl`: the first unix server as `unix://<file>`, else the first
-    /// inet server as `http://<host or localhost>:<port>`, else None.
+    /// `serverurl`: the first unix server as `unix://<file>`, else an inet
+    /// server as `http://<host or localhost>:<port>` (the last one, as the
+    /// reference's loop has it; an IPv6 host in brackets), else None.
     pub serverurl: Option<String>,
     /// Messages collected while parsing, logged once the logger exists
     /// (criticals, then warnings, then infos), as the reference does.
@@ -333,6 +374,9 @@ pub struct ClientOptions {
     pub history_file: Option<PathBuf>,
     /// The action and its arguments (empty: interactive shell).
     pub args: Vec<String>,
+    /// Messages to print on stderr before acting (e.g. an ignored
+    /// `[ctlplugin:x]` section), each a full line.
+    pub warnings: Vec<String>,
 }
 
 /// What the supervisorctl command line asks for.
@@ -343,6 +387,154 @@ pub enum ClientCommand {
     Help(String),
 }
 
-mod lead_stub;
-pub use lead_stub::*;
-use std::path::Path;
+/// supervisord's command line; argv without argv[0]. The program name
+/// shown by `-h` is this process's argv[0].
+pub fn parse_server_args(argv: &[String]) -> Result<ServerCommand, UsageError> {
+    parse_server_args_as(&argv0(), argv)
+}
+
+/// Finds/reads the config (searching default paths when -c is absent),
+/// merges CLI > file > defaults, validates everything. When supervisord
+/// runs as root and searches, the reference's warning is printed on
+/// stderr. `parse_criticals` holds the "running as root" message when no
+/// user is set and we are root; the "Set uid to user ..." and rlimit
+/// infos belong to the caller, which does those things.
+pub fn load_server_options(args: &ServerArgs) -> Result<ServerOptions, UsageError> {
+    load_server_options_for(args, Path::new(&argv0()))
+}
+
+/// supervisorctl's command line and config; argv without argv[0].
+pub fn parse_client_args(argv: &[String]) -> Result<ClientCommand, UsageError> {
+    parse_client_args_as(&argv0(), argv)
+}
+
+fn argv0() -> String {
+    std::env::args_os()
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The default config search list for an executable at `exe` (argv[0]):
+/// the reference joins `dirname(dirname(argv[0]))` with `etc/...`.
+pub fn search_paths(exe: &Path) -> Vec<PathBuf> {
+    use crate::datatypes::{py_dirname, py_join};
+    let exe = exe.to_string_lossy();
+    let up = py_dirname(py_dirname(&exe));
+    [
+        py_join(&py_join(up, "etc"), "supervisord.conf"),
+        py_join(up, "supervisord.conf"),
+        "supervisord.conf".to_string(),
+        "etc/supervisord.conf".to_string(),
+        "/etc/supervisord.conf".to_string(),
+        "/etc/supervisor/supervisord.conf".to_string(),
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .collect()
+}
+
+/// "g:p" -> ("g", Some("p")); "g:*" and "g:" -> ("g", None); "name" ->
+/// ("name", Some("name")).
+pub fn split_namespec(s: &str) -> (String, Option<String>) {
+    match s.split_once(':') {
+        Some((g, p)) if p.is_empty() || p == "*" => (g.to_string(), None),
+        Some((g, p)) => (g.to_string(), Some(p.to_string())),
+        None => (s.to_string(), Some(s.to_string())),
+    }
+}
+
+/// "g:p", or "p" when group == process.
+pub fn make_namespec(group: &str, process: &str) -> String {
+    if group == process {
+        process.to_string()
+    } else {
+        format!("{}:{}", group, process)
+    }
+}
+
+/// The keys of `[program:x]`, shared by the other process sections, plus
+/// the given extra keys.
+macro_rules! with_program_keys {
+    ($($extra:literal),*) => {
+        &[
+            "command", "process_name", "numprocs", "numprocs_start", "priority", "autostart",
+            "startsecs", "startretries", "autorestart", "exitcodes", "stopsignal",
+            "stopwaitsecs", "stopasgroup", "killasgroup", "user", "redirect_stderr",
+            "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups",
+            "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
+            "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
+            "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog",
+            "environment", "directory", "umask", "serverurl", $($extra),*
+        ]
+    };
+}
+
+/// Every key accepted per section kind (unknown keys are ignored, as by
+/// the reference).
+pub const SECTION_KEYS: &[(&str, &[&str])] = &[
+    (
+        "supervisord",
+        &[
+            "logfile",
+            "logfile_maxbytes",
+            "logfile_backups",
+            "loglevel",
+            "pidfile",
+            "umask",
+            "nodaemon",
+            "silent",
+            "minfds",
+            "minprocs",
+            "nocleanup",
+            "childlogdir",
+            "user",
+            "directory",
+            "strip_ansi",
+            "environment",
+            "identifier",
+        ],
+    ),
+    ("program", with_program_keys!()),
+    (
+        "eventlistener",
+        with_program_keys!("buffer_size", "events", "result_handler"),
+    ),
+    (
+        "fcgi-program",
+        with_program_keys!("socket", "socket_backlog", "socket_owner", "socket_mode"),
+    ),
+    ("group", &["programs", "priority"]),
+    ("include", &["files"]),
+    (
+        "unix_http_server",
+        &["file", "chmod", "chown", "username", "password"],
+    ),
+    ("inet_http_server", &["port", "username", "password"]),
+    (
+        "supervisorctl",
+        &[
+            "serverurl",
+            "username",
+            "password",
+            "prompt",
+            "history_file",
+        ],
+    ),
+    ("rpcinterface", &["supervisor.rpcinterface_factory"]),
+];
+
+/// The reference's help: its doc text plus a newline, `%s` replaced by
+/// the program name.
+fn help_text(doc: &str, progname: &str) -> String {
+    format!("{}\n", doc).replace("%s", progname)
+}
+
+/// Python's repr of a list of strings: `['a', 'b']`.
+fn py_list_repr(items: &[String]) -> String {
+    let parts: Vec<String> = items.iter().map(|s| crate::datatypes::py_repr(s)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests;

@@ -283,6 +283,19 @@ pub fn redirect_std_fds_to_null() -> io::Result<()> {
     Ok(())
 }
 
+/// Takes an exclusive advisory lock on `f` without waiting; false if
+/// another process holds it.
+pub fn try_lock(f: &std::fs::File) -> io::Result<bool> {
+    // SAFETY: flock on a descriptor owned by `f`.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    match errno() {
+        libc::EWOULDBLOCK => Ok(false),
+        e => Err(io::Error::from_raw_os_error(e)),
+    }
+}
+
 // ------------------------------------------------------------------ rlimits
 
 #[derive(Clone, Copy, Debug)]
@@ -757,30 +770,6 @@ unsafe fn child_after_fork(
     libc::execve(setup.path.as_ptr(), argv.as_ptr(), envp.as_ptr());
     fail(ChildStage::Exec, err())
 }
-
-// ------------------------------------------------------------------- syslog
-
-/// Opens syslog with `ident` (facility user), once per process.
-pub fn openlog(ident: &str) {
-    static OPENED: std::sync::OnceLock<CString> = std::sync::OnceLock::new();
-    let id = OPENED.get_or_init(|| {
-        CString::new(ident.replace('\0', "")).unwrap_or_else(|_| CString::default())
-    });
-    // SAFETY: `id` lives in a static for the rest of the process, as
-    // openlog requires.
-    unsafe { libc::openlog(id.as_ptr(), libc::LOG_PID, libc::LOG_USER) };
-}
-
-/// Sends one message to syslog at `priority` (e.g. `libc::LOG_INFO`).
-pub fn syslog(priority: i32, msg: &str) {
-    let Ok(c) = CString::new(msg.replace('\0', "\\0")) else {
-        return;
-    };
-    // SAFETY: "%s" with one NUL-terminated string argument.
-    unsafe { libc::syslog(priority, c"%s".as_ptr(), c.as_ptr()) };
-}
-
-pub use libc::{LOG_ERR, LOG_INFO, LOG_WARNING};
 
 // --------------------------------------------------------------- local time
 

@@ -11,6 +11,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+pub use supervisor::xmlrpc::{Fault, Value};
+
 /// Path of one of our binaries (built by cargo for integration tests).
 pub fn bin(name: &str) -> PathBuf {
     let p = match name {
@@ -208,17 +210,30 @@ impl Supervisord {
 
     /// Same with any supervisord binary (ours or the reference's).
     pub fn start_binary(exe: &Path, dir: TempDir, text: &str, args: &[&str]) -> Supervisord {
+        Self::start_env(exe, dir, text, args, &[])
+    }
+
+    /// Same with extra environment variables for the daemon.
+    pub fn start_env(
+        exe: &Path,
+        dir: TempDir,
+        text: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Supervisord {
         let conf = dir.write("supervisord.conf", text);
         let sock = dir.join("sv.sock");
         let log = dir.join("supervisord.log");
+        let stderr_file = fs::File::create(dir.join("stderr.txt")).expect("stderr file");
         let child = Command::new(exe)
             .arg("-c")
             .arg(&conf)
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(&dir.path)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr_file)
             .spawn()
             .expect("spawn supervisord");
         let mut s = Supervisord {
@@ -248,7 +263,8 @@ impl Supervisord {
             if let Some(c) = self.child.as_mut() {
                 if let Ok(Some(st)) = c.try_wait() {
                     panic!(
-                        "supervisord exited ({st}) before its socket appeared; log:\n{}",
+                        "supervisord exited ({st}) before its socket appeared; stderr:\n{}\nlog:\n{}",
+                        fs::read_to_string(self.dir.join("stderr.txt")).unwrap_or_default(),
                         self.log_text()
                     );
                 }
@@ -341,12 +357,91 @@ impl Supervisord {
         out
     }
 
+    /// Calls an XML-RPC method over the UNIX socket with our own codec
+    /// (quick; interop tests use Python's client through `py`).
+    pub fn rpc(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+        let body = supervisor::xmlrpc::encode_call(method, &params);
+        let req = format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            body.len(),
+            body
+        );
+        let no_answer = || Fault {
+            code: -1,
+            string: "no answer (daemon not listening)".into(),
+        };
+        let Ok(mut sock) = UnixStream::connect(&self.sock) else {
+            return Err(no_answer());
+        };
+        sock.set_read_timeout(Some(Duration::from_secs(60))).ok();
+        if sock.write_all(req.as_bytes()).is_err() {
+            return Err(no_answer());
+        }
+        let mut raw = Vec::new();
+        let _ = sock.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw);
+        let Some(i) = text.find("\r\n\r\n") else {
+            return Err(no_answer());
+        };
+        assert!(
+            text.starts_with("HTTP/1.1 200"),
+            "HTTP error for {method}: {text}"
+        );
+        supervisor::xmlrpc::parse_response(&raw[i + 4..]).expect("parse XML-RPC response")
+    }
+
+    /// `rpc` that must succeed.
+    pub fn call(&self, method: &str, params: Vec<Value>) -> Value {
+        match self.rpc(method, params) {
+            Ok(v) => v,
+            Err(f) => panic!("{method} failed: {f:?}\nlog:\n{}", self.log_text()),
+        }
+    }
+
+    /// A field of `getProcessInfo(name)`.
+    pub fn info(&self, name: &str, field: &str) -> Value {
+        let v = self.call("supervisor.getProcessInfo", vec![s(name)]);
+        field_of(&v, field)
+    }
+
+    /// The state name of a process.
+    pub fn state(&self, name: &str) -> String {
+        match self.info(name, "statename") {
+            Value::String(s) => s,
+            other => panic!("statename is {other:?}"),
+        }
+    }
+
+    /// Waits until `name` is in `state`.
+    pub fn wait_state(&self, name: &str, state: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let now = self.state(name);
+            if now == state {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{name} is {now}, never became {state}; log:\n{}",
+                    self.log_text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The pid of a running process.
+    pub fn pid_of(&self, name: &str) -> u32 {
+        match self.info(name, "pid") {
+            Value::Int(p) => p as u32,
+            other => panic!("pid is {other:?}"),
+        }
+    }
+
     /// Stops the daemon with `sig` and waits for it; returns its exit status
     /// code (None if killed by a signal).
     pub fn stop_with(&mut self, sig: &str, secs: u64) -> Option<i32> {
-        let Some(mut child) = self.child.take() else {
-            return None;
-        };
+        let mut child = self.child.take()?;
         kill(child.id(), sig);
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
@@ -386,6 +481,23 @@ impl Drop for Supervisord {
         for k in kids {
             kill(k, "KILL");
         }
+    }
+}
+
+/// An XML-RPC string.
+pub fn s(v: &str) -> Value {
+    Value::String(v.to_string())
+}
+
+/// A member of an XML-RPC struct (panics if absent).
+pub fn field_of(v: &Value, field: &str) -> Value {
+    match v {
+        Value::Struct(m) => m
+            .iter()
+            .find(|(k, _)| k == field)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {field} in {v:?}")),
+        other => panic!("not a struct: {other:?}"),
     }
 }
 
