@@ -4,8 +4,12 @@
 
 mod common;
 
-use common::{wait_until, Supervisord};
-use supervisor::xmlrpc::{self, Fault, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use common::{wait_until, Supervisord, TempDir, Value};
+use supervisor::xmlrpc;
 
 /// A parsed HTTP response.
 struct Resp {
@@ -78,14 +82,35 @@ fn parse(raw: &[u8]) -> Resp {
     }
 }
 
-/// One request on the daemon's UNIX socket (HTTP/1.0: it closes after).
-fn request(sv: &Supervisord, method: &str, uri: &str, body: &str, extra: &str) -> Resp {
-    let raw = format!(
+/// A raw HTTP/1.0 request (the server closes after answering).
+fn raw_request(method: &str, uri: &str, body: &str, extra: &str) -> String {
+    format!(
         "{method} {uri} HTTP/1.0\r\nHost: localhost\r\n{extra}\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    );
-    parse(&sv.raw_http(raw.as_bytes(), 30))
+    )
+}
+
+/// One request on the daemon's UNIX socket.
+fn request(sv: &Supervisord, method: &str, uri: &str, body: &str, extra: &str) -> Resp {
+    parse(&sv.raw_http(raw_request(method, uri, body, extra).as_bytes(), 30))
+}
+
+/// One request on a TCP port of localhost.
+fn request_tcp(port: u16, method: &str, uri: &str, body: &str, extra: &str) -> Resp {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    s.write_all(raw_request(method, uri, body, extra).as_bytes())
+        .expect("write request");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    parse(&out)
+}
+
+/// The form token in a status page.
+fn token_in(page: &str) -> String {
+    let start = page.find("name=\"csrf\" value=\"").expect("token in page") + 19;
+    page[start..start + 64].to_string()
 }
 
 fn get(sv: &Supervisord, uri: &str) -> Resp {
@@ -105,9 +130,7 @@ fn form_encode(s: &str) -> String {
 
 /// The form token the status page hands out.
 fn token(sv: &Supervisord) -> String {
-    let page = get(sv, "/").body;
-    let start = page.find("name=\"csrf\" value=\"").expect("token in page") + 19;
-    page[start..start + 64].to_string()
+    token_in(&get(sv, "/").body)
 }
 
 /// Presses a button of the status page.
@@ -117,52 +140,6 @@ fn press(sv: &Supervisord, action: &str, name: Option<&str>) -> Resp {
         body.push_str(&format!("&processname={}", form_encode(n)));
     }
     request(sv, "POST", "/index.html", &body, "")
-}
-
-fn rpc(sv: &Supervisord, method: &str, params: &[Value]) -> Result<Value, Fault> {
-    let body = xmlrpc::encode_call(method, params);
-    let raw = format!(
-        "POST /RPC2 HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let resp = parse(&sv.raw_http(raw.as_bytes(), 30));
-    xmlrpc::parse_response(resp.body.as_bytes()).expect("XML-RPC response")
-}
-
-fn info(sv: &Supervisord, name: &str) -> Vec<(String, Value)> {
-    match rpc(
-        sv,
-        "supervisor.getProcessInfo",
-        &[Value::String(name.into())],
-    ) {
-        Ok(Value::Struct(m)) => m,
-        other => panic!("getProcessInfo({name}): {other:?}"),
-    }
-}
-
-fn field(info: &[(String, Value)], key: &str) -> Value {
-    info.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or(Value::Nil)
-}
-
-fn state(sv: &Supervisord, name: &str) -> String {
-    match field(&info(sv, name), "statename") {
-        Value::String(s) => s,
-        other => panic!("statename: {other:?}"),
-    }
-}
-
-fn pid(sv: &Supervisord, name: &str) -> i64 {
-    match field(&info(sv, name), "pid") {
-        Value::Int(p) => p,
-        other => panic!("pid: {other:?}"),
-    }
-}
-
-fn wait_state(sv: &Supervisord, name: &str, want: &str) {
-    wait_until(20, &format!("{name} {want}"), || state(sv, name) == want);
 }
 
 /// The HTML of the table row of `namespec` (found by its hidden input).
@@ -194,8 +171,8 @@ fn status_page_lists_every_process_sorted_with_state_and_actions() {
              [program:bad]\ncommand=/bin/false\nstartsecs=1\nstartretries=0\nautorestart=false\n"
         ),
     );
-    wait_state(&sv, "zeta", "RUNNING");
-    wait_state(&sv, "bad", "FATAL");
+    sv.wait_state("zeta", "RUNNING", 20);
+    sv.wait_state("bad", "FATAL", 20);
     for path in ["/", "/index.html", "//index.html"] {
         let r = get(&sv, path);
         assert_eq!(r.code, 200, "{path}");
@@ -229,7 +206,7 @@ fn status_page_lists_every_process_sorted_with_state_and_actions() {
         assert!(bad.contains("value=\"start\">Start</button>"));
         let zeta = row(page, "zeta");
         assert!(zeta.contains("<span class=\"statusrunning\">running</span>"));
-        assert!(zeta.contains(&format!("pid {}, uptime ", pid(&sv, "zeta"))));
+        assert!(zeta.contains(&format!("pid {}, uptime ", sv.pid_of("zeta"))));
         for b in ["restart\">Restart", "stop\">Stop", "clearlog\">Clear Log"] {
             assert!(zeta.contains(b), "{b}");
         }
@@ -271,12 +248,12 @@ fn every_action_acts_and_redirects_with_its_message() {
              [program:quick]\ncommand=/bin/false\nautostart=false\nstartsecs=1\nstartretries=0\n"
         ),
     );
-    wait_state(&sv, "bar", "RUNNING");
+    sv.wait_state("bar", "RUNNING", 20);
 
     // Start waits until RUNNING (startsecs=1) before answering.
     let r = press(&sv, "start", Some("foo"));
     assert_eq!(r.message(), "Process foo started");
-    assert_eq!(state(&sv, "foo"), "RUNNING");
+    assert_eq!(sv.state("foo"), "RUNNING");
     assert_eq!(r.header("pragma"), Some("no-cache"));
     assert_eq!(r.header("content-type"), Some("text/html"));
     assert_eq!(
@@ -286,26 +263,25 @@ fn every_action_acts_and_redirects_with_its_message() {
 
     let r = press(&sv, "stop", Some("foo"));
     assert_eq!(r.message(), "Process foo stopped");
-    assert_eq!(state(&sv, "foo"), "STOPPED");
+    assert_eq!(sv.state("foo"), "STOPPED");
     assert_eq!(
         press(&sv, "stop", Some("foo")).message(),
         "unexpected rpc fault [70] NOT_RUNNING: foo"
     );
 
-    let before = pid(&sv, "bar");
+    let before = sv.pid_of("bar");
     assert_eq!(
         press(&sv, "restart", Some("bar")).message(),
         "Process bar restarted"
     );
-    assert_eq!(state(&sv, "bar"), "RUNNING");
-    assert_ne!(pid(&sv, "bar"), before);
+    assert_eq!(sv.state("bar"), "RUNNING");
+    assert_ne!(sv.pid_of("bar"), before);
 
     // Clear Log empties the process's log.
     let read = |sv: &Supervisord| {
-        rpc(
-            sv,
+        sv.rpc(
             "supervisor.readProcessStdoutLog",
-            &[Value::String("bar".into()), Value::Int(0), Value::Int(0)],
+            vec![Value::String("bar".into()), Value::Int(0), Value::Int(0)],
         )
     };
     wait_until(
@@ -344,7 +320,7 @@ fn every_action_acts_and_redirects_with_its_message() {
         "{m}"
     );
     for name in ["foo", "bar"] {
-        assert_eq!(state(&sv, name), "STOPPED");
+        assert_eq!(sv.state(name), "STOPPED");
     }
 
     let m = press(&sv, "restartall", None).message();
@@ -353,7 +329,7 @@ fn every_action_acts_and_redirects_with_its_message() {
         "{m}"
     );
     for name in ["foo", "bar"] {
-        assert_eq!(state(&sv, name), "RUNNING");
+        assert_eq!(sv.state(name), "RUNNING");
     }
 
     let m = press(&sv, "refresh", None).message();
@@ -388,7 +364,7 @@ fn actions_need_a_post_with_the_page_token() {
         "web-csrf",
         &format!("[program:foo]\ncommand={SLEEPER}\nstartsecs=0\n"),
     );
-    wait_state(&sv, "foo", "RUNNING");
+    sv.wait_state("foo", "RUNNING", 20);
     let tok = token(&sv);
     assert_eq!(tok, token(&sv), "one token per daemon");
 
@@ -421,12 +397,12 @@ fn actions_need_a_post_with_the_page_token() {
         assert_eq!(r.code, 200, "{uri}");
         assert!(r.body.contains("ignored"), "{uri}: {}", r.body);
     }
-    assert_eq!(state(&sv, "foo"), "RUNNING");
+    assert_eq!(sv.state("foo"), "RUNNING");
     // The right token works.
     let body = format!("csrf={tok}&action=stop&processname=foo");
     let r = request(&sv, "POST", "/index.html", &body, "");
     assert_eq!(r.message(), "Process foo stopped");
-    assert_eq!(state(&sv, "foo"), "STOPPED");
+    assert_eq!(sv.state("foo"), "STOPPED");
 }
 
 #[test]
@@ -439,7 +415,7 @@ fn names_descriptions_and_messages_are_escaped() {
              [program:ok]\ncommand={SLEEPER}\nautostart=false\n"
         ),
     );
-    wait_state(&sv, name, "FATAL");
+    sv.wait_state(name, "FATAL", 20);
     let page = get(&sv, "/").body;
     let escaped = "&lt;b&gt;&amp;&quot;x&#39;";
     let quoted = "%3Cb%3E%26%22x%27";
@@ -478,7 +454,7 @@ fn tail_page_shows_the_end_of_stdout_or_stderr() {
          startsecs=0\n\n\
          [program:quiet]\ncommand=/bin/sh -c \"exec sleep 1000\"\nstdout_logfile=NONE\nstartsecs=0\n",
     );
-    wait_state(&sv, "talker", "RUNNING");
+    sv.wait_state("talker", "RUNNING", 20);
     let pre = |r: &Resp| -> String {
         let start = r.body.find("<pre id=\"tailbody\">").expect("pre") + 19;
         let end = r.body[start..].find("</pre>").expect("/pre") + start;
@@ -563,7 +539,7 @@ fn health_check_stylesheet_and_unknown_paths() {
 
 #[test]
 fn every_page_needs_credentials_when_configured() {
-    let dir = common::TempDir::new("web-auth");
+    let dir = TempDir::new("web-auth");
     let d = dir.path.display().to_string();
     let text = format!(
         "[unix_http_server]\nfile={d}/sv.sock\nusername=alice\npassword=s3cret\n\n\
@@ -602,8 +578,7 @@ fn every_page_needs_credentials_when_configured() {
     }
     let r = request(&sv, "GET", "/", "", &good);
     assert_eq!(r.code, 200);
-    let start = r.body.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let tok = &r.body[start..start + 64];
+    let tok = token_in(&r.body);
     wait_until(20, "foo running", || {
         request(&sv, "GET", "/", "", &good)
             .body
@@ -615,4 +590,57 @@ fn every_page_needs_credentials_when_configured() {
     assert!(request(&sv, "GET", "/", "", &good)
         .body
         .contains(">stopped</span>"));
+}
+
+#[test]
+fn tcp_server_serves_the_same_interface_behind_auth() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let sha = "{SHA}9d4e1e23bd5b727046a9e3b4b7db57bd8d6ee684"; // sha1("pass")
+    let dir = TempDir::new("web-tcp");
+    let text = Supervisord::config(
+        &dir,
+        &format!("[program:cat]\ncommand={SLEEPER}\nstartsecs=0\n"),
+    )
+    .replace(
+        "[unix_http_server]\n",
+        &format!("[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword={sha}\n\n[unix_http_server]\n"),
+    );
+    let sv = Supervisord::start_with(dir, &text, &[]);
+    sv.wait_state("cat", "RUNNING", 20);
+    let auth = format!(
+        "Authorization: Basic {}\r\n",
+        xmlrpc::base64_encode(b"user:pass")
+    );
+    for uri in [
+        "/",
+        "/tail.html?processname=cat",
+        "/ok.html",
+        "/stylesheets/supervisor.css",
+    ] {
+        assert_eq!(request_tcp(port, "GET", uri, "", "").code, 401, "{uri}");
+        assert_eq!(request_tcp(port, "GET", uri, "", &auth).code, 200, "{uri}");
+    }
+    assert_eq!(request_tcp(port, "GET", "/nope", "", &auth).code, 404);
+    let page = request_tcp(port, "GET", "/index.html", "", &auth).body;
+    assert!(row(&page, "cat").contains(">running</span>"));
+    // One token per daemon, whichever server hands it out.
+    let tok = token_in(&page);
+    assert_eq!(tok, token(&sv));
+    let body = format!("csrf={tok}&action=stop&processname=cat");
+    assert_eq!(
+        request_tcp(port, "POST", "/index.html", &body, "").code,
+        401
+    );
+    let r = request_tcp(port, "POST", "/index.html", &body, &auth);
+    assert_eq!(r.message(), "Process cat stopped");
+    assert_eq!(sv.state("cat"), "STOPPED");
+    // The redirect is relative: it works behind a proxy's path prefix and
+    // never trusts the Host header.
+    assert_eq!(
+        r.header("location"),
+        Some("index.html?message=Process%20cat%20stopped")
+    );
 }

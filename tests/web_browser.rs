@@ -10,7 +10,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -27,34 +26,6 @@ fn tool(var: &str, default: &str) -> PathBuf {
         p.display()
     );
     p
-}
-
-/// A TCP port on localhost forwarding to the daemon's UNIX socket: the
-/// browser speaks TCP only.
-fn bridge(sock: &Path) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind bridge");
-    let port = listener.local_addr().expect("bridge addr").port();
-    let sock = sock.to_path_buf();
-    std::thread::spawn(move || {
-        for tcp in listener.incoming().flatten() {
-            let Ok(unix) = UnixStream::connect(&sock) else {
-                continue;
-            };
-            let (Ok(mut tcp2), Ok(mut unix2)) = (tcp.try_clone(), unix.try_clone()) else {
-                continue;
-            };
-            let (mut tcp, mut unix) = (tcp, unix);
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut tcp, &mut unix);
-                let _ = unix.shutdown(std::net::Shutdown::Write);
-            });
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut unix2, &mut tcp2);
-                let _ = tcp2.shutdown(std::net::Shutdown::Write);
-            });
-        }
-    });
-    port
 }
 
 fn free_port() -> u16 {
@@ -297,13 +268,16 @@ fn button(name: &str, action: &str) -> String {
 
 #[test]
 fn stop_and_start_a_process_in_chromium() {
-    let sv = Supervisord::start(
-        "web-browser",
-        "[program:webapp]\ncommand=/bin/sh -c \"exec sleep 1000\"\nstartsecs=0\n\n\
+    let port = free_port();
+    let dir = TempDir::new("web-browser");
+    let programs = "[program:webapp]\ncommand=/bin/sh -c \"exec sleep 1000\"\nstartsecs=0\n\n\
          [program:worker]\ncommand=/bin/sh -c \"exec sleep 1000\"\nstartsecs=0\n\n\
-         [program:batch]\ncommand=/bin/sh -c \"exec sleep 1000\"\nautostart=false\n",
+         [program:batch]\ncommand=/bin/sh -c \"exec sleep 1000\"\nautostart=false\n";
+    let text = Supervisord::config(&dir, programs).replace(
+        "[unix_http_server]\n",
+        &format!("[inet_http_server]\nport=127.0.0.1:{port}\n\n[unix_http_server]\n"),
     );
-    let port = bridge(&sv.sock);
+    let sv = Supervisord::start_with(dir, &text, &[]);
     let url = format!("http://127.0.0.1:{port}/");
     let browser = Browser::start();
 
