@@ -533,6 +533,10 @@ fn health_check_stylesheet_and_unknown_paths() {
         assert_eq!(r.code, 404, "{path}");
         assert!(r.body.contains("Error code 404."));
     }
+    // A `%` before a multi-byte character once crashed the decoder.
+    let r = get(&sv, "/tail.html?processname=%a\u{e9}");
+    assert!(r.body.contains("BAD_NAME: %a\u{e9}"), "{}", r.body);
+    assert_eq!(get(&sv, "/ok.html").body, "OK");
     assert_eq!(request(&sv, "PUT", "/", "", "").code, 400);
     assert_eq!(request(&sv, "DELETE", "/index.html", "", "").code, 400);
 }
