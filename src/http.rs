@@ -885,13 +885,13 @@ fn handle_request(sup: &mut Supervisor, c: &mut Conn, req: Request) {
         if req.method != "GET" {
             queue_response(c, &Response::error(400), &version, close);
         } else {
-            start_logtail(sup, c, &req, &version);
+            start_logtail(sup, c, &req, &version, close);
         }
     } else if path.starts_with("/mainlogtail") {
         if req.method != "GET" {
             queue_response(c, &Response::error(400), &version, close);
         } else {
-            start_mainlogtail(sup, c, &version);
+            start_mainlogtail(sup, c, &version, close);
         }
     } else {
         match crate::web::handle(sup, &req) {
@@ -1059,7 +1059,7 @@ pub(crate) fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn start_logtail(sup: &mut Supervisor, c: &mut Conn, req: &Request, version: &str) {
+fn start_logtail(sup: &mut Supervisor, c: &mut Conn, req: &Request, version: &str, close: bool) {
     let path = percent_decode(req.path());
     let rest = path.trim_start_matches('/');
     let rest = rest.split_once('/').map(|(_, r)| r).unwrap_or("");
@@ -1084,14 +1084,14 @@ fn start_logtail(sup: &mut Supervisor, c: &mut Conn, req: &Request, version: &st
         });
     match logfile {
         Some(p) if p.exists() => start_tail(c, p, version, true),
-        _ => queue_response(c, &Response::error(404), version, false),
+        _ => queue_response(c, &Response::error(404), version, close),
     }
 }
 
-fn start_mainlogtail(sup: &mut Supervisor, c: &mut Conn, version: &str) {
+fn start_mainlogtail(sup: &mut Supervisor, c: &mut Conn, version: &str, close: bool) {
     match sup.core.logger.file_path().map(Path::to_path_buf) {
         Some(p) if p.exists() => start_tail(c, p, version, false),
-        _ => queue_response(c, &Response::error(404), version, false),
+        _ => queue_response(c, &Response::error(404), version, close),
     }
 }
 

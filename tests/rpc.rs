@@ -334,8 +334,11 @@ fn logtail_streams_and_mainlogtail() {
     sv.call("supervisor.sendProcessStdin", vec![s("cat"), s("third\n")]);
     read_until("third\n", &mut got);
     // Unknown process or channel: 404.
+    // (HTTP/1.0 without keep-alive: answered and closed, not left hanging.)
+    let t = std::time::Instant::now();
     let r = sv.raw_http(b"GET /logtail/nope HTTP/1.0\r\n\r\n", 5);
     assert!(String::from_utf8_lossy(&r).starts_with("HTTP/1.0 404"));
+    assert!(t.elapsed() < Duration::from_secs(3), "connection left open");
     let r = sv.raw_http(
         b"POST /logtail/cat HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
         5,
