@@ -34,7 +34,7 @@ GEN_CONF := sed 's|/etc/supervisor/conf.d|$(CONFDDIR)|g' conf/supervisord.conf
 STATIC_TARGET ?=
 
 .PHONY: all build install uninstall test venv man-tools bench static size \
-	run clean clippy fmt
+	run clean clippy fmt browser-deps
 
 all: build
 
@@ -83,6 +83,18 @@ $(VENV_STAMP):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(REF_PKGS)
 	touch $@
 
+# Headless Chromium and its WebDriver for tests/web_browser.rs: Debian
+# packages, installed (non-interactively) only when missing.
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+BROWSER_PKGS := chromium chromium-driver fonts-dejavu-core
+
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS); \
+	fi
+
 # tests/manpages.rs lints the man pages with groff; make sure it is there.
 man-tools:
 	@command -v groff >/dev/null 2>&1 || { \
@@ -95,7 +107,7 @@ man-tools:
 			exit 1; \
 		fi; }
 
-test: $(VENV_STAMP) man-tools
+test: $(VENV_STAMP) browser-deps man-tools
 	$(CARGO) build --bins
 	SUPERVISOR_VENV=$(CURDIR)/$(VENV) $(CARGO) test -- --test-threads=4
 
