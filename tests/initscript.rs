@@ -166,9 +166,13 @@ fn start_status_reload_stop() {
     assert_eq!(svc.pid(), Some(pid));
     assert!(pid_alive(pid));
     assert_eq!(svc.run("force-reload").0, Some(0));
+    wait_until(20, "the second reload to respawn 'added'", || {
+        svc.log_text().matches("spawned: 'added'").count() == 2
+    });
 
-    let children = descendants(pid);
-    assert!(!children.is_empty(), "no programs running");
+    let children = common::wait_for(20, "programs running", || {
+        Some(descendants(pid)).filter(|c| c.len() == 2)
+    });
     let (code, text) = svc.run("stop");
     assert_eq!(code, Some(0), "stop: {text}");
     assert!(!pid_alive(pid));
