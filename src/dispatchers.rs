@@ -454,13 +454,9 @@ impl ListenerProtocol {
                 let line = &line[..line.len() - 1];
                 let len_text = line.get(RESULT_PREFIX_LEN..).unwrap_or(b"");
                 match parse_python_int(len_text) {
-                    Some(n) => {
-                        self.resultlen = Some(n);
-                        // A zero-length result completes at once.
-                        if n == 0 {
-                            self.finish_result(state, name, logger, out);
-                        }
-                    }
+                    // Even `RESULT 0` completes only when more data comes,
+                    // as in the reference (its loop needs a non-empty buffer).
+                    Some(n) => self.resultlen = Some(n),
                     None => {
                         logger.warn(&format!(
                             "{}: bad result line: '{}'",
@@ -657,6 +653,14 @@ mod tests {
             vec![ListenerOutcome::Unknown { reject_event: true }]
         );
         assert_eq!(st, ListenerState::Unknown);
+        let mut p = ListenerProtocol::default();
+        st = ListenerState::Busy;
+        assert_eq!(p.feed(b"RESULT 0\n", &mut st, "l", &mut log), vec![]);
+        assert_eq!(st, ListenerState::Busy, "an empty result waits for more data");
+        assert_eq!(
+            p.feed(b"READY\n", &mut st, "l", &mut log),
+            vec![ListenerOutcome::Rejected, ListenerOutcome::Ready]
+        );
         let mut st = ListenerState::Ready;
         assert_eq!(
             p.feed(b"junk", &mut st, "l", &mut log),
