@@ -405,7 +405,9 @@ impl EventPool {
         self.insert(Pending { event, pool_serial }, false, logger);
     }
 
-    /// Puts an event back at the head (rejected, or its listener died).
+    /// Puts an event back at the head: rejected, its listener died, or no
+    /// listener was free to take it (the reference logs the line in every
+    /// case).
     pub fn rebuffer(&mut self, pending: Pending, logger: &mut Logger) {
         logger.debug(&format!(
             "rebuffering event {} for pool {} (buf size={}, max={})",
@@ -435,11 +437,6 @@ impl EventPool {
 
     pub fn pop(&mut self) -> Option<Pending> {
         self.buffer.pop_front()
-    }
-
-    /// Puts back an event that could not be dispatched, without a log line.
-    pub fn unpop(&mut self, pending: Pending) {
-        self.buffer.push_front(pending);
     }
 
     /// The bytes sent to a listener: header line and payload. `len` counts

@@ -580,8 +580,17 @@ impl Supervisor {
     }
 
     /// Sends buffered events of pool `gi` to its first RUNNING+READY
-    /// listeners, one event per listener.
+    /// listeners, one event per listener. Like the reference, it only
+    /// starts when some listener is free, so the event it could not place
+    /// is rebuffered (and logged) once per round, not at every loop.
     fn dispatch_pool(&mut self, gi: usize) {
+        let any_free = self.groups[gi]
+            .procs
+            .iter()
+            .any(|id| self.procs.get(*id).is_some_and(is_free_listener));
+        if !any_free {
+            return;
+        }
         loop {
             let Some(pending) = self.groups[gi].pool.as_mut().and_then(|p| p.pop()) else {
                 return;
@@ -595,11 +604,7 @@ impl Supervisor {
                 let Some(p) = self.procs.get_mut(id) else {
                     continue;
                 };
-                let ready = p.state == ProcessState::Running
-                    && p.listener
-                        .as_ref()
-                        .is_some_and(|l| l.state == ListenerState::Ready);
-                if !ready {
+                if !is_free_listener(p) {
                     continue;
                 }
                 if let Err(e) = p.write_stdin(envelope.as_bytes(), &mut self.core) {
@@ -629,7 +634,7 @@ impl Supervisor {
             }
             if !sent {
                 if let Some(pool) = self.groups[gi].pool.as_mut() {
-                    pool.unpop(pending);
+                    pool.rebuffer(pending, &mut self.core.logger);
                 }
                 return;
             }
@@ -960,6 +965,14 @@ impl Supervisor {
     fn http_service(&mut self) {
         crate::http::service(self);
     }
+}
+
+/// A listener that may be sent an event: RUNNING and READY.
+fn is_free_listener(p: &Process) -> bool {
+    p.state == ProcessState::Running
+        && p.listener
+            .as_ref()
+            .is_some_and(|l| l.state == ListenerState::Ready)
 }
 
 fn pipe_name(p: Pipe) -> &'static str {
