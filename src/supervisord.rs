@@ -270,6 +270,7 @@ impl Supervisor {
             } => Some(EventPool::new(&config.name, *buffer_size, events.clone())),
             _ => None,
         };
+        self.publish_notes();
         let mut procs = Vec::new();
         for pc in config.processes {
             let id = self.procs.insert_with(|id| {
@@ -311,6 +312,7 @@ impl Supervisor {
         if !self.unstopped(&self.groups[i]).is_empty() {
             return false;
         }
+        self.publish_notes();
         let g = self.groups.remove(i);
         for id in g.procs {
             if let Some(mut p) = self.procs.remove(id) {
@@ -565,17 +567,22 @@ impl Supervisor {
     /// Hands raised events to the pools that subscribe, then feeds ready
     /// listeners.
     pub fn publish_events(&mut self) {
-        if !self.core.notes.is_empty() {
-            let notes = std::mem::take(&mut self.core.notes);
-            for n in notes {
-                let pools = self.groups.iter_mut().filter_map(|g| g.pool.as_mut());
-                events::publish(n, pools, &mut self.core.logger);
-            }
-        }
+        self.publish_notes();
         for gi in 0..self.groups.len() {
             if self.groups[gi].pool.as_ref().is_some_and(|p| !p.is_empty()) {
                 self.dispatch_pool(gi);
             }
+        }
+    }
+
+    /// Hands raised events to the pools subscribing now. Also called just
+    /// before a group is added or removed: the reference delivers an event
+    /// to the pools that exist when it is raised, so a new pool sees its own
+    /// PROCESS_GROUP_ADDED but nothing raised before it existed.
+    fn publish_notes(&mut self) {
+        for n in std::mem::take(&mut self.core.notes) {
+            let pools = self.groups.iter_mut().filter_map(|g| g.pool.as_mut());
+            events::publish(n, pools, &mut self.core.logger);
         }
     }
 
