@@ -186,8 +186,15 @@ pub struct Supervisor {
     stopping: bool,
     stop_groups: Vec<String>,
     lastshutdownreport: Option<Instant>,
-    /// Which TICK periods have an armed timer.
-    ticks_armed: [bool; 3],
+    /// Per TICK period, while its timer is armed: the wall-clock slice
+    /// last seen (the reference's `ticks`).
+    tick_slices: [Option<u64>; 3],
+}
+
+/// Start of the `period`-second wall-clock slice holding `when`.
+fn timeslice(period: u64, when: f64) -> u64 {
+    let w = when.max(0.0) as u64;
+    w - w % period
 }
 
 fn epoch_secs() -> f64 {
@@ -236,7 +243,7 @@ impl Supervisor {
             stopping: false,
             stop_groups: Vec::new(),
             lastshutdownreport: None,
-            ticks_armed: [false; 3],
+            tick_slices: [None; 3],
         })
     }
 
@@ -659,33 +666,50 @@ impl Supervisor {
         }
     }
 
-    /// Arms a timer for each TICK period some pool subscribes to.
+    /// Arms a timer for each TICK period some pool subscribes to, at the
+    /// next wall-clock boundary of that period.
     fn arm_ticks(&mut self) {
         for (i, (etype, period)) in events::TICKS.iter().enumerate() {
-            let wanted = self
-                .groups
-                .iter()
-                .filter_map(|g| g.pool.as_ref())
-                .any(|p| p.subscribes_to(*etype));
-            if wanted && !self.ticks_armed[i] {
-                self.ticks_armed[i] = true;
+            if self.tick_slices[i].is_none() && self.tick_wanted(*etype) {
                 let now = epoch_secs();
-                let next = ((now as u64) / period + 1) * period;
-                let wait = Duration::from_secs_f64((next as f64 - now).max(0.0));
-                self.core.timers.push(Instant::now() + wait, Timer::Tick(i));
+                self.tick_slices[i] = Some(timeslice(*period, now));
+                self.arm_tick(i, *period, now);
             }
         }
     }
 
+    fn tick_wanted(&self, etype: events::EventType) -> bool {
+        self.groups
+            .iter()
+            .filter_map(|g| g.pool.as_ref())
+            .any(|p| p.subscribes_to(etype))
+    }
+
+    fn arm_tick(&mut self, i: usize, period: u64, now: f64) {
+        let next = timeslice(period, now) + period;
+        let wait = Duration::from_secs_f64((next as f64 - now).max(0.0));
+        self.core.timers.push(Instant::now() + wait, Timer::Tick(i));
+    }
+
+    /// A TICK timer fired. As the reference's `_tick`, an event is sent
+    /// only when the wall clock is in a new slice (`when:` is its start);
+    /// a timer that fired a little early just waits for the boundary.
+    /// Nobody subscribing any more: the timer is not re-armed.
     fn tick(&mut self, i: usize) {
-        self.ticks_armed[i] = false;
         let Some((etype, period)) = events::TICKS.get(i).copied() else {
             return;
         };
-        let now = epoch_secs() as u64;
-        let when = now - now % period;
-        self.core.notify(Notification::tick(etype, when));
-        self.arm_ticks();
+        let now = epoch_secs();
+        let this = timeslice(period, now);
+        if self.tick_slices[i] != Some(this) {
+            self.core.notify(Notification::tick(etype, this));
+        }
+        if self.tick_wanted(etype) {
+            self.tick_slices[i] = Some(this);
+            self.arm_tick(i, period, now);
+        } else {
+            self.tick_slices[i] = None;
+        }
     }
 
     // ------------------------------------------------------------ I/O
@@ -1339,6 +1363,14 @@ mod tests {
         assert!(!is_autolog_name("cat-stdout---other-abc123.log", m));
         assert!(!is_autolog_name("---supervisor-abc.log", m));
         assert!(!is_autolog_name("cat.log", m));
+    }
+
+    #[test]
+    fn tick_slices_are_wall_clock_aligned() {
+        assert_eq!(timeslice(5, 1003.7), 1000);
+        assert_eq!(timeslice(5, 1005.0), 1005);
+        assert_eq!(timeslice(60, 1_795_320_399.99), 1_795_320_360);
+        assert_eq!(timeslice(3600, -1.0), 0);
     }
 
     #[test]
