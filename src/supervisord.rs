@@ -264,9 +264,7 @@ impl Supervisor {
         }
         let socket = match &config.kind {
             GroupKind::FastCgi { socket } => {
-                Some(SocketManager::new(socket.clone()).map_err(|e| {
-                    format!("Could not create FastCGI socket {}: {}", socket.url(), e)
-                })?)
+                Some(SocketManager::new(socket.clone(), &mut self.core.logger)?)
             }
             _ => None,
         };
@@ -538,7 +536,7 @@ impl Supervisor {
                 }
             }
             Err(e) => {
-                let msg = format!("Could not create FastCGI socket {}: {}", sock.url(), e);
+                let msg = sock.error_text(&e);
                 if let Some(p) = self.procs.get_mut(id) {
                     p.fail_spawn(msg, &mut self.core);
                 }
