@@ -859,11 +859,15 @@ impl Supervisor {
         let Some(l) = p.listener.as_mut() else {
             return;
         };
-        let outcomes = l
-            .protocol
-            .feed(data, &mut l.state, &name, &mut self.core.logger);
-        for o in outcomes {
+        l.protocol.push(data);
+        loop {
             let Some(l) = self.procs.get_mut(id).and_then(|p| p.listener.as_mut()) else {
+                return;
+            };
+            let Some(o) = l
+                .protocol
+                .next_outcome(&mut l.state, &name, &mut self.core.logger)
+            else {
                 return;
             };
             let returned = match o {
