@@ -6,6 +6,12 @@
 //! hierarchy does. Payloads are rendered when the event is created, so they
 //! show the values of that moment (the reference renders state payloads
 //! eagerly too).
+//!
+//! Deliberate difference: an event a listener rejected (or died with) goes
+//! back to that listener's pool only. 4.2.5 hands it to every pool holding a
+//! process of the same priority as the listener (its `process in procs`
+//! compares processes by priority), so pools receive duplicates of events
+//! they never subscribed to.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
