@@ -896,3 +896,35 @@ fn listener_config_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn update_reports_removed_and_added_groups() {
+    let rec = listener("rec.txt", "");
+    let listener_section =
+        format!("[eventlistener:rec]\ncommand={rec}\nevents=PROCESS_GROUP\nstartsecs=0\n");
+    let sup = Supervisord::start(
+        "ev-update",
+        &format!("[program:old]\ncommand=sleep 100\n\n{listener_section}"),
+    );
+    let path = sup.dir.join("rec.txt");
+    wait_event(&path, "PROCESS_GROUP_ADDED", "groupname:old", 1);
+    let text = Supervisord::config(
+        &sup.dir,
+        &format!("[program:new]\ncommand=sleep 100\n\n{listener_section}"),
+    );
+    fs::write(&sup.conf, text).expect("rewrite config");
+    let out = sup.py_ctl(&["update"]);
+    assert!(out.status.success(), "{out:?}");
+    let got = wait_event(&path, "PROCESS_GROUP_ADDED", "groupname:new", 1);
+    let tail: Vec<(&str, &str)> = got[got.len() - 2..]
+        .iter()
+        .map(|e| (e.name(), e.payload.as_str()))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("PROCESS_GROUP_REMOVED", "groupname:old\n"),
+            ("PROCESS_GROUP_ADDED", "groupname:new\n"),
+        ]
+    );
+}
