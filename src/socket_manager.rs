@@ -8,6 +8,11 @@
 //! socket <url>` / `Closing socket <url>`) as the reference does. As there,
 //! a UNIX socket's file stays in place after the socket is closed (the next
 //! creation unlinks it first), and TCP sockets are IPv4 (`AF_INET`).
+//!
+//! Deliberate difference: when the socket cannot be made again at a later
+//! spawn (the address got taken meanwhile), that spawn fails with the
+//! `Could not create FastCGI socket ...` message as its spawn error and the
+//! process backs off; the reference's main loop dies on the exception.
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};

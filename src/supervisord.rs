@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::dispatchers::{listener_output_line, ListenerOutcome, Sink};
 use crate::events::{self, EventPool, Notification};
 use crate::http::HttpServer;
-use crate::loggers::Logger;
+use crate::loggers::{LogLevel, Logger};
 use crate::options::{
     self, GroupConfig, GroupKind, MainLogFile, ServerArgs, ServerCommand, ServerOptions,
 };
@@ -820,7 +820,7 @@ impl Supervisor {
         let name = p.config.name.clone();
         let group = p.group.clone();
         let pid = p.pid;
-        if is_protocol {
+        if is_protocol && self.core.logger.enabled(LogLevel::Debug) {
             self.core.logger.debug(&listener_output_line(&name, data));
         }
         let d = match pipe {
