@@ -279,3 +279,32 @@ fn unusable_address_is_a_startup_error() {
         "{err}"
     );
 }
+
+#[test]
+fn address_taken_before_a_later_spawn_is_a_spawn_error() {
+    let port = free_port();
+    let sup = Supervisord::start(
+        "fcgi-later",
+        &format!(
+            "[fcgi-program:t]\ncommand={}\nsocket=tcp://127.0.0.1:{port}\nautostart=false\n\
+             startsecs=0\n",
+            accept_pid().display()
+        ),
+    );
+    // The socket was made and closed at start-up; now someone else has it.
+    let _taken = TcpListener::bind(("127.0.0.1", port)).expect("bind");
+    let err = sup
+        .rpc("supervisor.startProcess", vec![s("t")])
+        .expect_err("the spawn fails");
+    assert_eq!(err.string, "SPAWN_ERROR: t");
+    let spawnerr = common::field_of(
+        &sup.call("supervisor.getProcessInfo", vec![s("t")]),
+        "spawnerr",
+    );
+    assert_eq!(
+        spawnerr,
+        s(&format!(
+            "Could not create FastCGI socket tcp://127.0.0.1:{port}: [Errno 98] Address already in use"
+        ))
+    );
+}
