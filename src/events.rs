@@ -533,6 +533,25 @@ mod tests {
             n.payload,
             "processname:a groupname:g from_state:STARTING tries:2"
         );
+        // Extra fields per state, as the reference's get_extra_values.
+        let extras = [
+            (ProcessState::Stopped, " pid:5"),
+            (ProcessState::Starting, " tries:3"),
+            (ProcessState::Running, " pid:5"),
+            (ProcessState::Backoff, " tries:3"),
+            (ProcessState::Stopping, " pid:5"),
+            (ProcessState::Exited, " expected:1 pid:5"),
+            (ProcessState::Fatal, ""),
+            (ProcessState::Unknown, ""),
+        ];
+        for (to, extra) in extras {
+            let n = Notification::process_state(to, "a", "g", ProcessState::Running, 3, true, 5);
+            assert_eq!(n.etype.name(), format!("PROCESS_STATE_{}", to.name()));
+            assert_eq!(
+                n.payload,
+                format!("processname:a groupname:g from_state:RUNNING{extra}")
+            );
+        }
         let n = Notification::process_log(false, "a", "g", 7, b"hi\x88");
         assert_eq!(
             n.payload,
