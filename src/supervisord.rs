@@ -1197,7 +1197,7 @@ fn clear_autochildlogdir(opts: &ServerOptions, logger: &mut Logger) {
             if let Err(_e) = std::fs::remove_file(e.path()) {
                 logger.warn(&format!(
                     "Failed to clean up {}",
-                    crate::events::str_repr(&e.path().to_string_lossy())
+                    crate::datatypes::py_repr(&e.path().to_string_lossy())
                 ));
             }
         }
@@ -1322,11 +1322,11 @@ fn daemonize(sup: &mut Supervisor) {
         match std::env::set_current_dir(&dir) {
             Ok(()) => sup.core.logger.info(&format!(
                 "set current directory: {}",
-                crate::events::str_repr(&dir.to_string_lossy())
+                crate::datatypes::py_repr(&dir.to_string_lossy())
             )),
             Err(e) => sup.core.logger.critical(&format!(
                 "can't chdir into {}: {}",
-                crate::events::str_repr(&dir.to_string_lossy()),
+                crate::datatypes::py_repr(&dir.to_string_lossy()),
                 e
             )),
         }
