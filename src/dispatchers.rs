@@ -12,7 +12,8 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::events::{bytes_repr, decode_or_repr, str_repr, Notification};
+use crate::datatypes::py_repr;
+use crate::events::{bytes_repr, decode_or_repr, Notification};
 use crate::loggers::{LogFile, LogLevel, Logger};
 use crate::states::ListenerState;
 
@@ -180,7 +181,7 @@ impl OutputDispatcher {
             ));
             sink.logger.debug(&format!(
                 "{} {} emitted a comm event",
-                str_repr(sink.name),
+                py_repr(sink.name),
                 self.channel.name()
             ));
         }
@@ -207,7 +208,7 @@ impl OutputDispatcher {
         if sink.logger.enabled(LogLevel::Debug) {
             sink.logger.debug(&format!(
                 "{} {} output:\n{}",
-                str_repr(sink.name),
+                py_repr(sink.name),
                 self.channel.name(),
                 decode_or_repr(data)
             ));
@@ -525,7 +526,7 @@ fn change(state: &mut ListenerState, new: ListenerState, name: &str, logger: &mu
 /// The activity-log line for a listener's stdout (bytes repr, as the
 /// reference logs it).
 pub fn listener_output_line(name: &str, data: &[u8]) -> String {
-    format!("{} stdout output:\n{}", str_repr(name), bytes_repr(data))
+    format!("{} stdout output:\n{}", py_repr(name), bytes_repr(data))
 }
 
 #[cfg(test)]

@@ -338,32 +338,6 @@ pub fn bytes_repr(data: &[u8]) -> String {
     out
 }
 
-/// Python's `repr()` of a str (`'name'`), as used in log lines.
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\'' if quote == '\'' => out.push_str("\\'"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 /// An event waiting in (or taken from) a pool's buffer.
 #[derive(Clone, Debug)]
 pub struct Pending {
@@ -565,8 +539,6 @@ mod tests {
     fn reprs() {
         assert_eq!(bytes_repr(b"\x88\n"), "b'\\x88\\n'");
         assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
-        assert_eq!(str_repr("cat"), "'cat'");
-        assert_eq!(str_repr("test_\u{f6}"), "'test_\u{f6}'");
     }
 
     #[test]

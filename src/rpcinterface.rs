@@ -13,7 +13,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::events::{str_repr, Notification};
+use crate::datatypes::py_repr;
+use crate::events::Notification;
 use crate::options::{self, GroupConfig, LogFile, ProcessConfig};
 use crate::process::{BadCommand, ProcId};
 use crate::states::{ProcessState, SupervisorState};
@@ -1286,7 +1287,7 @@ fn send_stdin(sup: &mut Supervisor, p: &[Value]) -> RpcResult {
         other => {
             return Err(fault(
                 faults::INCORRECT_PARAMETERS,
-                str_repr(&format!("{:?}", other)),
+                py_repr(&format!("{:?}", other)),
             ))
         }
     };

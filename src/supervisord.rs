@@ -1062,17 +1062,19 @@ pub fn main() -> i32 {
     };
     let mut first = true;
     loop {
-        match run_once(opts.clone(), &args, first) {
-            Ok(Outcome::Shutdown) => return 0,
-            Ok(Outcome::Restart) => {}
+        // The run consumes the options; a restart hands back the settings
+        // and the groups it ran, in case the new config does not parse.
+        let previous = match run_once(opts, &args, first) {
+            Ok(RunEnd::Shutdown) => return 0,
+            Ok(RunEnd::Restart(previous)) => previous,
             Err(RunError::Usage(msg)) => return usage(&msg),
             Err(RunError::Fatal(msg)) => {
                 eprintln!("Error: {}", msg);
                 return 1;
             }
-        }
+        };
         first = false;
-        opts = reload_options(&args, opts);
+        opts = reload_options(&args, *previous);
         // The reference re-runs this at every start: same messages, but
         // privileges were already dropped.
         let _ = drop_privileges(&mut opts, false);
@@ -1127,6 +1129,13 @@ fn reload_options(args: &ServerArgs, previous: ServerOptions) -> ServerOptions {
             o
         }
     }
+}
+
+/// How `run_once` ended.
+enum RunEnd {
+    Shutdown,
+    /// The options of the run, with `groups` rebuilt from the running state.
+    Restart(Box<ServerOptions>),
 }
 
 enum RunError {
@@ -1234,7 +1243,7 @@ fn clear_autochildlogdir(opts: &ServerOptions, logger: &mut Logger) {
             if let Err(_e) = std::fs::remove_file(e.path()) {
                 logger.warn(&format!(
                     "Failed to clean up {}",
-                    crate::events::str_repr(&e.path().to_string_lossy())
+                    crate::datatypes::py_repr(&e.path().to_string_lossy())
                 ));
             }
         }
@@ -1259,14 +1268,13 @@ fn is_autolog_name(name: &str, marker: &str) -> bool {
         })
 }
 
-fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<Outcome, RunError> {
+fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<RunEnd, RunError> {
     let mut logger = make_logger(&opts).map_err(RunError::Usage)?;
     if !opts.nocleanup {
         clear_autochildlogdir(&opts, &mut logger);
     }
-    let mut groups = opts.groups.clone();
     let mut opts = opts;
-    opts.groups = Vec::new();
+    let mut groups = std::mem::take(&mut opts.groups);
     let nodaemon = opts.nodaemon;
     let mut sup =
         Supervisor::new(opts, args.clone(), logger).map_err(|e| RunError::Fatal(e.to_string()))?;
@@ -1281,6 +1289,7 @@ fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<Outco
     if first && !nodaemon {
         daemonize(&mut sup);
     }
+    sys::release_free_memory();
     let pidfile = sup.core.options.pidfile.clone();
     let pid = sys::getpid();
     match std::fs::write(&pidfile, format!("{}\n", pid)) {
@@ -1296,7 +1305,49 @@ fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<Outco
     let outcome = sup.run_forever();
     crate::http::close_servers(&mut sup);
     let _ = std::fs::remove_file(&pidfile);
-    Ok(outcome)
+    Ok(match outcome {
+        Outcome::Shutdown => RunEnd::Shutdown,
+        Outcome::Restart => {
+            let groups = sup.groups.iter().map(|g| sup.group_config(g)).collect();
+            let mut opts = std::mem::replace(&mut sup.core.options, empty_options());
+            opts.groups = groups;
+            RunEnd::Restart(Box::new(opts))
+        }
+    })
+}
+
+/// A placeholder left in a finished supervisor.
+fn empty_options() -> ServerOptions {
+    ServerOptions {
+        configfile: Default::default(),
+        here: Default::default(),
+        nodaemon: true,
+        silent: true,
+        user: None,
+        uid: None,
+        gid: None,
+        umask: 0o22,
+        directory: None,
+        logfile: MainLogFile::Syslog,
+        logfile_maxbytes: 0,
+        logfile_backups: 0,
+        loglevel: crate::loggers::LogLevel::Critical,
+        pidfile: Default::default(),
+        identifier: String::new(),
+        childlogdir: Default::default(),
+        minfds: 0,
+        minprocs: 0,
+        nocleanup: true,
+        strip_ansi: false,
+        environment: Vec::new(),
+        groups: Vec::new(),
+        servers: Vec::new(),
+        rpcinterfaces: Vec::new(),
+        serverurl: None,
+        parse_criticals: Vec::new(),
+        parse_warnings: Vec::new(),
+        parse_infos: Vec::new(),
+    }
 }
 
 /// Single fork (the parent exits at once), chdir, stdio to /dev/null,
@@ -1317,11 +1368,11 @@ fn daemonize(sup: &mut Supervisor) {
         match std::env::set_current_dir(&dir) {
             Ok(()) => sup.core.logger.info(&format!(
                 "set current directory: {}",
-                crate::events::str_repr(&dir.to_string_lossy())
+                crate::datatypes::py_repr(&dir.to_string_lossy())
             )),
             Err(e) => sup.core.logger.critical(&format!(
                 "can't chdir into {}: {}",
-                crate::events::str_repr(&dir.to_string_lossy()),
+                crate::datatypes::py_repr(&dir.to_string_lossy()),
                 e
             )),
         }
