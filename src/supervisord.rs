@@ -1394,14 +1394,6 @@ impl Supervisor {
         v.sort();
         v.into_iter().map(|(_, _, id)| id).collect()
     }
-
-    /// Marks the group's channel kind for tests of the event plumbing.
-    pub fn pool_len(&self, group: &str) -> usize {
-        self.group(group)
-            .and_then(|g| g.pool.as_ref())
-            .map(|p| p.len())
-            .unwrap_or(0)
-    }
 }
 
 #[cfg(test)]
