@@ -6,10 +6,8 @@
 //! connection keeps it and polls it from the main loop when process states
 //! change, so the loop never blocks on a client.
 //!
-//! Deliberate differences from 4.2.5: `clearProcessLogs` also clears the
-//! files of a stopped process (the reference silently does nothing), and
-//! `sendRemoteCommEvent` renders `type:<t>\n<data>` as documented (4.2.5
-//! renders Python bytes reprs, `type:b'x'`).
+//! Deliberate difference from 4.2.5: `clearProcessLogs` also clears the
+//! files of a stopped process (the reference silently does nothing).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

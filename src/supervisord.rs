@@ -935,7 +935,15 @@ impl Supervisor {
     }
 
     fn handle_signals(&mut self) {
+        // Like the reference's receiver, a signal already pending is not
+        // queued twice (e.g. a TERM sent to both the pid and its group).
+        let mut pending: Vec<i32> = Vec::new();
         for sig in sys::read_signals(self.signals.as_raw_fd()) {
+            if !pending.contains(&sig) {
+                pending.push(sig);
+            }
+        }
+        for sig in pending {
             let name = crate::datatypes::signame(sig);
             match sig {
                 libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
