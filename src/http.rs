@@ -474,13 +474,13 @@ pub fn open_servers(sup: &mut Supervisor) -> Result<(), String> {
         for rpc in &sup.core.options.rpcinterfaces {
             sup.core.logger.info(&format!(
                 "RPC interface {} initialized",
-                crate::events::str_repr(&rpc.name)
+                crate::datatypes::py_repr(&rpc.name)
             ));
         }
         if config.username.is_none() {
             sup.core.logger.critical(&format!(
                 "Server {} running without any HTTP authentication checking",
-                crate::events::str_repr(&config.section)
+                crate::datatypes::py_repr(&config.section)
             ));
         }
         if let Some(e) = sup.http.entries.get_mut(i) {
