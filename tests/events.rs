@@ -852,12 +852,13 @@ fn idle_daemon_without_tick_subscribers_never_wakes() {
 #[test]
 fn fatal_listener_can_stop_supervisord() {
     // The reference's end-to-end test for issue 733: a one-line listener
-    // on PROCESS_STATE_FATAL that signals its parent.
+    // on PROCESS_STATE_FATAL that signals its parent. (startsecs=1 keeps the
+    // daemon up until the harness has seen its socket.)
     let mut sup = Supervisord::start(
         "ev-733",
         "[program:nonexistent]\ncommand={dir}/nonexistent\nstartsecs=0\nstartretries=0\n\
          autorestart=false\n\n\
-         [eventlistener:fatalexit]\nevents=PROCESS_STATE_FATAL\nstartsecs=0\nstartretries=0\n\
+         [eventlistener:fatalexit]\nevents=PROCESS_STATE_FATAL\nstartsecs=1\nstartretries=0\n\
          command=sh -c 'while true; do printf \"READY\\n\"; read line; kill -15 $PPID; \
          printf \"RESULT 2\\n\"; printf \"OK\"; done'\n",
     );
