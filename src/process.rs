@@ -22,11 +22,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::datatypes::py_repr;
 use crate::datatypes::{shlex_split, signame};
 use crate::dispatchers::{
     Channel, InputDispatcher, ListenerProtocol, OutputDispatcher, OutputSettings,
 };
-use crate::events::{str_repr, Notification, Pending};
+use crate::events::{Notification, Pending};
 use crate::options::{AutoRestart, ChannelConfig, LogFile, ProcessConfig};
 use crate::states::{ListenerState, ProcessState, SupervisorState};
 use crate::supervisord::{Core, Owner, Pipe};
@@ -267,7 +268,7 @@ impl Process {
         let argv = shlex_split(&self.config.command).map_err(|e| {
             BadCommand::Bad(format!(
                 "can't parse command {}: {}",
-                str_repr(&self.config.command),
+                py_repr(&self.config.command),
                 e
             ))
         })?;
@@ -292,7 +293,7 @@ impl Process {
                 None => (PathBuf::from(program), None),
             }
         };
-        let shown = str_repr(&filename.to_string_lossy());
+        let shown = py_repr(&filename.to_string_lossy());
         let Some(meta) = meta else {
             return Err(BadCommand::NotFound(format!(
                 "can't find command {}",
@@ -449,7 +450,7 @@ impl Process {
         self.pid = pid;
         core.pids.insert(pid, self.id);
         core.logger
-            .info(&format!("spawned: {} with pid {}", str_repr(&name), pid));
+            .info(&format!("spawned: {} with pid {}", py_repr(&name), pid));
         if let Err(e) = self.attach_pipes(pipes, status, core) {
             // The child runs but we cannot watch it; it will be reaped and
             // its output is lost, which the log says.

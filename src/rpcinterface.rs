@@ -6,14 +6,13 @@
 //! connection keeps it and polls it from the main loop when process states
 //! change, so the loop never blocks on a client.
 //!
-//! Deliberate differences from 4.2.5: `clearProcessLogs` also clears the
-//! files of a stopped process (the reference silently does nothing), and
-//! `sendRemoteCommEvent` renders `type:<t>\n<data>` as documented (4.2.5
-//! renders Python bytes reprs, `type:b'x'`).
+//! Deliberate difference from 4.2.5: `clearProcessLogs` also clears the
+//! files of a stopped process (the reference silently does nothing).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::events::{str_repr, Notification};
+use crate::datatypes::py_repr;
+use crate::events::Notification;
 use crate::options::{self, GroupConfig, LogFile, ProcessConfig};
 use crate::process::{BadCommand, ProcId};
 use crate::states::{ProcessState, SupervisorState};
@@ -1286,7 +1285,7 @@ fn send_stdin(sup: &mut Supervisor, p: &[Value]) -> RpcResult {
         other => {
             return Err(fault(
                 faults::INCORRECT_PARAMETERS,
-                str_repr(&format!("{:?}", other)),
+                py_repr(&format!("{:?}", other)),
             ))
         }
     };
