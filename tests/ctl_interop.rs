@@ -257,6 +257,16 @@ fn reread_and_update_match(daemon: Daemon) {
     assert_eq!(ours(&sv, &["update"]), want);
 }
 
+/// Waits until a reloading daemon answers again with its programs up.
+fn wait_restarted(sv: &Supervisord) {
+    for name in ["cat", "grp:a", "grp:b"] {
+        common::wait_until(30, &format!("{name} RUNNING after reload"), || {
+            let info = sv.rpc("supervisor.getProcessInfo", vec![common::s(name)]);
+            matches!(info, Ok(v) if common::field_of(&v, "statename") == common::s("RUNNING"))
+        });
+    }
+}
+
 fn shutdown_and_reload_match(daemon: Daemon) {
     for cmd in ["reload", "shutdown"] {
         let py = start_programs(daemon, "ctl-sd-py");
@@ -264,6 +274,12 @@ fn shutdown_and_reload_match(daemon: Daemon) {
         let want = theirs(&py, &[cmd]);
         let got = ours(&us, &[cmd]);
         assert_eq!(got, want, "supervisorctl {cmd} differs from the reference");
+        if cmd == "reload" {
+            // Let both finish restarting their programs, so that none is
+            // spawned after the fixture has collected what to clean up.
+            wait_restarted(&py);
+            wait_restarted(&us);
+        }
     }
     // After a shutdown, the socket is gone.
     let mut us = start_programs(daemon, "ctl-sd-after");
