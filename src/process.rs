@@ -83,6 +83,10 @@ pub struct Process {
     pub stdin: Option<InputDispatcher>,
     status: Option<StatusPipe>,
     pub listener: Option<Listener>,
+    /// How many times it entered RUNNING: a `start` that waits succeeds
+    /// when this grows, even if the process already exited again (with
+    /// startsecs=0 it can go RUNNING and EXITED within one reap).
+    pub runs: u64,
     /// Generation of the armed timer; stale heap entries are skipped.
     pub timer_gen: u64,
     /// Already in the transition queue.
@@ -217,6 +221,7 @@ impl Process {
             stdin: None,
             status: None,
             listener: None,
+            runs: 0,
             timer_gen: 0,
             queued: false,
             config,
@@ -245,6 +250,9 @@ impl Process {
             return;
         }
         self.state = new;
+        if new == ProcessState::Running {
+            self.runs += 1;
+        }
         if new == ProcessState::Backoff {
             self.backoff += 1;
             self.delay = Some(Instant::now() + Duration::from_secs(self.backoff.max(0) as u64));
