@@ -75,6 +75,25 @@ impl BoundBuffer {
     }
 }
 
+/// Capture-mode state of an output channel.
+#[derive(Debug)]
+struct Capture {
+    bound: BoundBuffer,
+    /// Between a BEGIN and an END token.
+    active: bool,
+    /// Bytes held back while looking for a token.
+    pending: Vec<u8>,
+}
+
+/// Strips ANSI escapes when asked (`strip_ansi`).
+fn maybe_strip(data: &[u8], strip: bool) -> std::borrow::Cow<'_, [u8]> {
+    if strip {
+        std::borrow::Cow::Owned(strip_escapes(data))
+    } else {
+        std::borrow::Cow::Borrowed(data)
+    }
+}
+
 /// One output pipe of a process.
 #[derive(Debug)]
 pub struct OutputDispatcher {
@@ -85,10 +104,8 @@ pub struct OutputDispatcher {
     pub key: usize,
     log: Option<LogFile>,
     syslog: bool,
-    capture: Option<BoundBuffer>,
-    capturemode: bool,
-    /// Bytes held back while looking for a capture token.
-    pending: Vec<u8>,
+    /// Capture mode (`*_capture_maxbytes` > 0); boxed since it is rare.
+    capture: Option<Box<Capture>>,
     events_enabled: bool,
     /// A write to the log failed; logged once until writes work again.
     write_failed: bool,
@@ -109,12 +126,16 @@ impl OutputDispatcher {
             key,
             log,
             syslog: s.syslog,
-            capture: (s.capture_maxbytes > 0).then(|| BoundBuffer {
-                max: s.capture_maxbytes as usize,
-                buf: Vec::new(),
+            capture: (s.capture_maxbytes > 0).then(|| {
+                Box::new(Capture {
+                    bound: BoundBuffer {
+                        max: s.capture_maxbytes as usize,
+                        buf: Vec::new(),
+                    },
+                    active: false,
+                    pending: Vec::new(),
+                })
             }),
-            capturemode: false,
-            pending: Vec::new(),
             events_enabled: s.events_enabled,
             write_failed: false,
             wrote: false,
@@ -124,11 +145,11 @@ impl OutputDispatcher {
     /// Handles bytes read from the pipe (never empty: EOF is handled by the
     /// caller closing the pipe).
     pub fn feed(&mut self, data: &[u8], sink: &mut Sink) {
-        if self.capture.is_none() {
+        let Some(cap) = self.capture.as_mut() else {
             self.log(data, sink);
             return;
-        }
-        self.pending.extend_from_slice(data);
+        };
+        cap.pending.extend_from_slice(data);
         self.record_output(sink);
     }
 
@@ -136,74 +157,65 @@ impl OutputDispatcher {
     /// enabled, a buffer no longer than the token waits for more data.
     fn record_output(&mut self, sink: &mut Sink) {
         loop {
-            let token = if self.capturemode {
-                END_TOKEN
-            } else {
-                BEGIN_TOKEN
+            let Some(cap) = self.capture.as_mut() else {
+                return;
             };
-            if self.pending.len() <= token.len() {
+            let token = if cap.active { END_TOKEN } else { BEGIN_TOKEN };
+            if cap.pending.len() <= token.len() {
                 return;
             }
-            let data = std::mem::take(&mut self.pending);
-            match find(&data, token) {
-                Some(i) => {
-                    self.log(&data[..i], sink);
-                    self.toggle_capturemode(sink);
-                    self.pending = data[i + token.len()..].to_vec();
-                    if self.pending.is_empty() {
-                        return;
-                    }
-                }
+            let data = std::mem::take(&mut cap.pending);
+            let (logged, rest, toggle) = match find(&data, token) {
+                Some(i) => (&data[..i], &data[i + token.len()..], true),
                 None => {
-                    let keep = prefix_at_end(&data, token);
-                    let cut = data.len() - keep;
-                    self.pending = data[cut..].to_vec();
-                    self.log(&data[..cut], sink);
-                    return;
+                    let cut = data.len() - prefix_at_end(&data, token);
+                    (&data[..cut], &data[cut..], false)
                 }
+            };
+            self.log(logged, sink);
+            if toggle {
+                self.toggle_capturemode(sink);
+            }
+            if let Some(cap) = self.capture.as_mut() {
+                cap.pending = rest.to_vec();
+            }
+            if !toggle || rest.is_empty() {
+                return;
             }
         }
     }
 
     fn toggle_capturemode(&mut self, sink: &mut Sink) {
-        self.capturemode = !self.capturemode;
-        if self.capturemode {
+        let Some(cap) = self.capture.as_mut() else {
+            return;
+        };
+        cap.active = !cap.active;
+        if cap.active {
             return;
         }
-        if let Some(cap) = self.capture.as_mut() {
-            let data = std::mem::take(&mut cap.buf);
-            sink.notes.push(Notification::process_comm(
-                self.channel == Channel::Stderr,
-                sink.name,
-                sink.group,
-                sink.pid,
-                &data,
-            ));
-            sink.logger.debug(&format!(
-                "{} {} emitted a comm event",
-                py_repr(sink.name),
-                self.channel.name()
-            ));
-        }
+        let data = std::mem::take(&mut cap.bound.buf);
+        sink.notes.push(Notification::process_comm(
+            self.channel == Channel::Stderr,
+            sink.name,
+            sink.group,
+            sink.pid,
+            &data,
+        ));
+        sink.logger.debug(&format!(
+            "{} {} emitted a comm event",
+            py_repr(sink.name),
+            self.channel.name()
+        ));
     }
 
     fn log(&mut self, data: &[u8], sink: &mut Sink) {
         if data.is_empty() {
             return;
         }
-        let stripped;
-        let data = if sink.strip_ansi {
-            stripped = strip_escapes(data);
-            &stripped[..]
-        } else {
-            data
-        };
-        if self.capturemode {
-            if let Some(cap) = self.capture.as_mut() {
-                cap.write(data);
-            }
-        } else {
-            self.write_log(data, sink);
+        let data = &*maybe_strip(data, sink.strip_ansi);
+        match self.capture.as_mut() {
+            Some(cap) if cap.active => cap.bound.write(data),
+            _ => self.write_log(data, sink),
         }
         if sink.logger.enabled(LogLevel::Debug) {
             sink.logger.debug(&format!(
@@ -259,13 +271,7 @@ impl OutputDispatcher {
     /// Logs bytes as they are, to the log file only: a listener's stdout
     /// (the protocol channel), whose activity-log copy is made by the caller.
     pub fn write_raw(&mut self, data: &[u8], sink: &mut Sink) {
-        let stripped;
-        let data = if sink.strip_ansi {
-            stripped = strip_escapes(data);
-            &stripped[..]
-        } else {
-            data
-        };
+        let data = &*maybe_strip(data, sink.strip_ansi);
         let syslog = std::mem::replace(&mut self.syslog, false);
         self.write_log(data, sink);
         self.syslog = syslog;

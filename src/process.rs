@@ -81,8 +81,10 @@ pub struct Process {
     pub stdout: Option<OutputDispatcher>,
     pub stderr: Option<OutputDispatcher>,
     pub stdin: Option<InputDispatcher>,
-    status: Option<StatusPipe>,
-    pub listener: Option<Listener>,
+    /// Boxed: present only between fork and exec.
+    status: Option<Box<StatusPipe>>,
+    /// Boxed: only event listeners have one.
+    pub listener: Option<Box<Listener>>,
     /// How many times it entered RUNNING: a `start` that waits succeeds
     /// when this grows, even if the process already exited again (with
     /// startsecs=0 it can go RUNNING and EXITED within one reap).
@@ -466,11 +468,11 @@ impl Process {
                 .critical(&format!("could not watch the pipes of {}: {}", name, e));
         }
         if self.listener.is_some() {
-            self.listener = Some(Listener {
+            self.listener = Some(Box::new(Listener {
                 state: ListenerState::Acknowledged,
                 protocol: ListenerProtocol::default(),
                 event: None,
-            });
+            }));
         }
         Some(pid)
     }
@@ -561,11 +563,11 @@ impl Process {
             true,
             false,
         )?;
-        self.status = Some(StatusPipe {
+        self.status = Some(Box::new(StatusPipe {
             file: status,
             key,
             buf: Vec::new(),
-        });
+        }));
         let (out_r, _out_w) = stdout;
         self.stdout = Some(self.output(Channel::Stdout, out_r, core)?);
         if let Some((err_r, _err_w)) = stderr {

@@ -30,6 +30,11 @@ impl<T> Slab<T> {
         }
     }
 
+    /// Makes room for `n` more values without growing by doubling.
+    pub fn reserve(&mut self, n: usize) {
+        self.slots.reserve_exact(n.saturating_sub(self.free.len()));
+    }
+
     /// Inserts the value `f` builds from the index it will get.
     pub fn insert_with(&mut self, f: impl FnOnce(usize) -> T) -> usize {
         let i = match self.free.last() {

@@ -159,8 +159,9 @@ pub struct Group {
     pub kind: GroupKind,
     /// In config order (priority, name).
     pub procs: Vec<ProcId>,
-    pub pool: Option<EventPool>,
-    pub socket: Option<SocketManager>,
+    /// Boxed (as is `socket`): most groups have neither.
+    pub pool: Option<Box<EventPool>>,
+    pub socket: Option<Box<SocketManager>>,
 }
 
 /// How a run of the loop ended.
@@ -281,11 +282,11 @@ impl Supervisor {
             let id = self.procs.insert_with(|id| {
                 let mut p = Process::new(id, pc, &config.name, &mut self.core);
                 if pool.is_some() {
-                    p.listener = Some(crate::process::Listener {
+                    p.listener = Some(Box::new(crate::process::Listener {
                         state: ListenerState::Acknowledged,
                         protocol: Default::default(),
                         event: None,
-                    });
+                    }));
                 }
                 p
             });
@@ -296,8 +297,8 @@ impl Supervisor {
             priority: config.priority,
             kind: config.kind,
             procs: procs.clone(),
-            pool,
-            socket,
+            pool: pool.map(Box::new),
+            socket: socket.map(Box::new),
         });
         self.core.notify(Notification::group(true, &config.name));
         for id in procs {
@@ -586,7 +587,7 @@ impl Supervisor {
     /// PROCESS_GROUP_ADDED but nothing raised before it existed.
     fn publish_notes(&mut self) {
         for n in std::mem::take(&mut self.core.notes) {
-            let pools = self.groups.iter_mut().filter_map(|g| g.pool.as_mut());
+            let pools = self.groups.iter_mut().filter_map(|g| g.pool.as_deref_mut());
             events::publish(n, pools, &mut self.core.logger);
         }
     }
@@ -1286,6 +1287,11 @@ fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<RunEn
     let nodaemon = opts.nodaemon;
     let mut sup =
         Supervisor::new(opts, args.clone(), logger).map_err(|e| RunError::Fatal(e.to_string()))?;
+    // Exact sizes: with hundreds of programs, doubling growth would leave
+    // up to half of these tables unused.
+    sup.procs
+        .reserve(groups.iter().map(|g| g.processes.len()).sum());
+    sup.groups.reserve_exact(groups.len());
     for g in groups.drain(..) {
         if let Err(msg) = sup.add_process_group(g) {
             return Err(RunError::Usage(msg));
