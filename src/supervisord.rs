@@ -190,6 +190,12 @@ pub struct Supervisor {
     /// Per TICK period, while its timer is armed: the wall-clock slice
     /// last seen (the reference's `ticks`).
     tick_slices: [Option<u64>; 3],
+    /// Groups that are event listener pools (most configs have none: then
+    /// events cost nothing).
+    pool_count: usize,
+    /// Something happened that may let a pool hand out an event (an event
+    /// was raised or rebuffered, a listener changed state).
+    pools_dirty: bool,
 }
 
 /// Start of the `period`-second wall-clock slice holding `when`.
@@ -245,6 +251,8 @@ impl Supervisor {
             stop_groups: Vec::new(),
             lastshutdownreport: None,
             tick_slices: [None; 3],
+            pool_count: 0,
+            pools_dirty: false,
         })
     }
 
@@ -292,6 +300,7 @@ impl Supervisor {
             });
             procs.push(id);
         }
+        self.pool_count += pool.is_some() as usize;
         self.groups.push(Group {
             name: config.name.clone(),
             priority: config.priority,
@@ -320,6 +329,7 @@ impl Supervisor {
         }
         self.publish_notes();
         let g = self.groups.remove(i);
+        self.pool_count -= g.pool.is_some() as usize;
         for id in g.procs {
             if let Some(mut p) = self.procs.remove(id) {
                 p.close_pipes(&mut self.core);
@@ -573,7 +583,13 @@ impl Supervisor {
     /// Hands raised events to the pools that subscribe, then feeds ready
     /// listeners.
     pub fn publish_events(&mut self) {
-        self.publish_notes();
+        if !self.core.notes.is_empty() {
+            self.pools_dirty = true;
+            self.publish_notes();
+        }
+        if !std::mem::take(&mut self.pools_dirty) || self.pool_count == 0 {
+            return;
+        }
         for gi in 0..self.groups.len() {
             if self.groups[gi].pool.as_ref().is_some_and(|p| !p.is_empty()) {
                 self.dispatch_pool(gi);
@@ -586,7 +602,11 @@ impl Supervisor {
     /// to the pools that exist when it is raised, so a new pool sees its own
     /// PROCESS_GROUP_ADDED but nothing raised before it existed.
     fn publish_notes(&mut self) {
-        for n in std::mem::take(&mut self.core.notes) {
+        let notes = std::mem::take(&mut self.core.notes);
+        if self.pool_count == 0 {
+            return;
+        }
+        for n in notes {
             let pools = self.groups.iter_mut().filter_map(|g| g.pool.as_deref_mut());
             events::publish(n, pools, &mut self.core.logger);
         }
@@ -657,6 +677,7 @@ impl Supervisor {
     /// An event came back (FAIL, bad result, listener died): back to the
     /// head of its pool.
     fn rebuffer(&mut self, id: ProcId, pending: events::Pending) {
+        self.pools_dirty = true;
         let group = self.procs.get(id).map(|p| p.group.clone());
         if let Some(g) = group.and_then(|n| self.groups.iter_mut().find(|g| g.name == n)) {
             if let Some(pool) = g.pool.as_mut() {
@@ -853,6 +874,7 @@ impl Supervisor {
     }
 
     fn listener_output(&mut self, id: ProcId, data: &[u8]) {
+        self.pools_dirty = true;
         let Some(p) = self.procs.get_mut(id) else {
             return;
         };
