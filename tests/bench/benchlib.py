@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import xmlrpc.client
@@ -24,6 +25,8 @@ LABEL = {"py": "Python 4.2.5", "rs": "Rust"}
 LIVE = {}
 # The pid (= session id) of every daemon ever started, for the final check.
 STARTED = []
+# Keep the daemons' temp dirs (BENCH_KEEP=1).
+KEEP = False
 
 
 class Env:
@@ -482,4 +485,7 @@ class Daemon:
         LIVE.pop(id(self), None)
 
     def remove(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if KEEP:
+            sys.stderr.write("    kept %s\n" % self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -4,7 +4,7 @@ test, not by the harness).
     writer.py flood BLOCK SECONDS RESULT GO
         Waits until the file GO exists, then writes BLOCK-byte chunks to
         stdout as fast as the pipe takes them for SECONDS, then writes
-        "<bytes> <seconds>" to RESULT and exits 0. The pipe holds at most
+        "<bytes> <seconds> <own CPU seconds>" to RESULT and exits 0. The pipe holds at most
         a few blocks, so bytes/seconds is the rate the daemon drained it.
 
     writer.py exact SIZE
@@ -52,17 +52,21 @@ def flood(block, seconds, result, go):
     data = (line * (block // len(line) + 1))[:block]
     write = os.write
     total = 0
+    n = 0
+    cpu = time.process_time()
     start = time.monotonic()
     end = start + seconds
     while True:
         # A blocking pipe write of any size completes in full.
         total += write(1, data)
-        if total % (64 * block) == 0 and time.monotonic() >= end:
+        n += 1
+        if n % 64 == 0 and time.monotonic() >= end:
             break
     elapsed = time.monotonic() - start
+    cpu = time.process_time() - cpu
     tmp = result + ".tmp"
     with open(tmp, "w") as f:
-        f.write("%d %.6f\n" % (total, elapsed))
+        f.write("%d %.6f %.6f\n" % (total, elapsed, cpu))
     os.rename(tmp, result)
 
 
