@@ -544,6 +544,10 @@ pub fn url(s: &str) -> Result<String, String> {
         }
         None => ("", rest),
     };
+    // urlsplit's check on IPv6 brackets.
+    if netloc.contains('[') != netloc.contains(']') {
+        return Err("Invalid IPv6 URL".to_string());
+    }
     if netloc.is_empty() && path.is_empty() {
         return Err(bad());
     }
@@ -1044,6 +1048,9 @@ mod tests {
         // urlparse sees a scheme "localhost" and a path "9001".
         assert!(url("localhost:9001").is_ok());
         assert_eq!(url("foo://").unwrap_err(), "value 'foo://' is not a URL");
+        assert_eq!(url("http://[::1").unwrap_err(), "Invalid IPv6 URL");
+        assert_eq!(url("http://::1]:9").unwrap_err(), "Invalid IPv6 URL");
+        assert!(url("http://[::1]:9").is_ok());
         assert_eq!(url("9001").unwrap_err(), "value '9001' is not a URL");
         assert_eq!(url("").unwrap_err(), "value '' is not a URL");
         for ok in [

@@ -12,7 +12,8 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
-use crate::events::{bytes_repr, decode_or_repr, str_repr, Notification};
+use crate::datatypes::py_repr;
+use crate::events::{bytes_repr, decode_or_repr, Notification};
 use crate::loggers::{LogFile, LogLevel, Logger};
 use crate::states::ListenerState;
 
@@ -180,7 +181,7 @@ impl OutputDispatcher {
             ));
             sink.logger.debug(&format!(
                 "{} {} emitted a comm event",
-                str_repr(sink.name),
+                py_repr(sink.name),
                 self.channel.name()
             ));
         }
@@ -207,7 +208,7 @@ impl OutputDispatcher {
         if sink.logger.enabled(LogLevel::Debug) {
             sink.logger.debug(&format!(
                 "{} {} output:\n{}",
-                str_repr(sink.name),
+                py_repr(sink.name),
                 self.channel.name(),
                 decode_or_repr(data)
             ));
@@ -388,125 +389,118 @@ const READY_TOKEN: &[u8] = b"READY\n";
 const RESULT_PREFIX_LEN: usize = b"RESULT ".len();
 
 impl ListenerProtocol {
-    /// Feeds stdout bytes; updates `state` and returns what happened, in
-    /// order. Log lines are the reference's.
-    pub fn feed(
+    /// Adds bytes read from the listener's stdout.
+    pub fn push(&mut self, data: &[u8]) {
+        self.state_buffer.extend_from_slice(data);
+    }
+
+    /// Works through the buffered bytes up to the next outcome, updating
+    /// `state` with the reference's log lines; None when more data is
+    /// needed. The caller acts on each outcome (rebuffering a rejected
+    /// event) before asking for the next, so the log reads as the
+    /// reference's, where the rejection is handled before the `READY`
+    /// that follows it is parsed.
+    pub fn next_outcome(
         &mut self,
-        data: &[u8],
         state: &mut ListenerState,
         name: &str,
         logger: &mut Logger,
-    ) -> Vec<ListenerOutcome> {
-        self.state_buffer.extend_from_slice(data);
-        let mut out = Vec::new();
+    ) -> Option<ListenerOutcome> {
         while !self.state_buffer.is_empty() {
             match *state {
-                ListenerState::Unknown => {
-                    self.state_buffer.clear();
-                }
+                ListenerState::Unknown => self.state_buffer.clear(),
                 ListenerState::Acknowledged => {
                     if self.state_buffer.len() < READY_TOKEN.len() {
-                        break;
+                        return None;
                     }
                     if self.state_buffer.starts_with(READY_TOKEN) {
                         change(state, ListenerState::Ready, name, logger);
                         self.state_buffer.drain(..READY_TOKEN.len());
-                        out.push(ListenerOutcome::Ready);
-                    } else {
-                        change(state, ListenerState::Unknown, name, logger);
-                        self.state_buffer.clear();
-                        out.push(ListenerOutcome::Unknown {
-                            reject_event: false,
-                        });
+                        return Some(ListenerOutcome::Ready);
                     }
+                    return Some(self.violation(state, false, name, logger));
                 }
-                ListenerState::Ready => {
-                    change(state, ListenerState::Unknown, name, logger);
-                    self.state_buffer.clear();
-                    out.push(ListenerOutcome::Unknown {
-                        reject_event: false,
-                    });
-                }
-                ListenerState::Busy => {
-                    if !self.busy_step(state, name, logger, &mut out) {
-                        break;
-                    }
-                }
+                ListenerState::Ready => return Some(self.violation(state, false, name, logger)),
+                ListenerState::Busy => match self.busy_step(state, name, logger) {
+                    BusyStep::NeedMore => return None,
+                    BusyStep::Continue => {}
+                    BusyStep::Done(o) => return Some(o),
+                },
             }
         }
-        out
+        None
     }
 
-    /// One step in BUSY; false when more data is needed.
+    /// The listener broke the protocol: UNKNOWN, the rest of its output
+    /// ignored.
+    fn violation(
+        &mut self,
+        state: &mut ListenerState,
+        reject_event: bool,
+        name: &str,
+        logger: &mut Logger,
+    ) -> ListenerOutcome {
+        change(state, ListenerState::Unknown, name, logger);
+        self.state_buffer.clear();
+        ListenerOutcome::Unknown { reject_event }
+    }
+
+    /// One step in BUSY: the result line, then the result itself.
     fn busy_step(
         &mut self,
         state: &mut ListenerState,
         name: &str,
         logger: &mut Logger,
-        out: &mut Vec<ListenerOutcome>,
-    ) -> bool {
-        match self.resultlen {
-            None => {
-                let Some(pos) = self.state_buffer.iter().position(|b| *b == b'\n') else {
-                    return false;
-                };
-                let line: Vec<u8> = self.state_buffer.drain(..=pos).collect();
-                let line = &line[..line.len() - 1];
-                let len_text = line.get(RESULT_PREFIX_LEN..).unwrap_or(b"");
-                match parse_python_int(len_text) {
-                    Some(n) => {
-                        self.resultlen = Some(n);
-                        // A zero-length result completes at once.
-                        if n == 0 {
-                            self.finish_result(state, name, logger, out);
-                        }
-                    }
-                    None => {
-                        logger.warn(&format!(
-                            "{}: bad result line: '{}'",
-                            name,
-                            decode_or_repr(line)
-                        ));
-                        change(state, ListenerState::Unknown, name, logger);
-                        self.state_buffer.clear();
-                        out.push(ListenerOutcome::Unknown { reject_event: true });
-                    }
+    ) -> BusyStep {
+        let Some(n) = self.resultlen else {
+            let Some(pos) = self.state_buffer.iter().position(|b| *b == b'\n') else {
+                return BusyStep::NeedMore;
+            };
+            let line: Vec<u8> = self.state_buffer.drain(..=pos).collect();
+            let line = &line[..line.len() - 1];
+            // The `RESULT ` prefix itself is not checked, as in the reference.
+            let len_text = line.get(RESULT_PREFIX_LEN..).unwrap_or(b"");
+            return match parse_python_int(len_text) {
+                // Even `RESULT 0` completes only when more data comes, as in
+                // the reference (its loop needs a non-empty buffer).
+                Some(n) => {
+                    self.resultlen = Some(n);
+                    BusyStep::Continue
                 }
-                true
-            }
-            Some(n) => {
-                let need = n - self.result.len();
-                let take = need.min(self.state_buffer.len());
-                self.result.extend(self.state_buffer.drain(..take));
-                if self.result.len() == n {
-                    self.finish_result(state, name, logger, out);
-                    true
-                } else {
-                    false
+                None => {
+                    logger.warn(&format!(
+                        "{}: bad result line: '{}'",
+                        name,
+                        decode_or_repr(line)
+                    ));
+                    BusyStep::Done(self.violation(state, true, name, logger))
                 }
-            }
+            };
+        };
+        let take = (n - self.result.len()).min(self.state_buffer.len());
+        self.result.extend(self.state_buffer.drain(..take));
+        if self.result.len() < n {
+            return BusyStep::NeedMore;
         }
-    }
-
-    fn finish_result(
-        &mut self,
-        state: &mut ListenerState,
-        name: &str,
-        logger: &mut Logger,
-        out: &mut Vec<ListenerOutcome>,
-    ) {
         let ok = self.result == b"OK";
         self.result.clear();
         self.resultlen = None;
-        if ok {
+        let outcome = if ok {
             logger.debug(&format!("{}: event was processed", name));
-            out.push(ListenerOutcome::Processed);
+            ListenerOutcome::Processed
         } else {
             logger.warn(&format!("{}: event was rejected", name));
-            out.push(ListenerOutcome::Rejected);
-        }
+            ListenerOutcome::Rejected
+        };
         change(state, ListenerState::Acknowledged, name, logger);
+        BusyStep::Done(outcome)
     }
+}
+
+enum BusyStep {
+    NeedMore,
+    Continue,
+    Done(ListenerOutcome),
 }
 
 /// Python `int()` on bytes: optional surrounding whitespace and sign.
@@ -532,7 +526,7 @@ fn change(state: &mut ListenerState, new: ListenerState, name: &str, logger: &mu
 /// The activity-log line for a listener's stdout (bytes repr, as the
 /// reference logs it).
 pub fn listener_output_line(name: &str, data: &[u8]) -> String {
-    format!("{} stdout output:\n{}", str_repr(name), bytes_repr(data))
+    format!("{} stdout output:\n{}", py_repr(name), bytes_repr(data))
 }
 
 #[cfg(test)]
@@ -628,38 +622,71 @@ mod tests {
         assert_eq!(b.buf, b"defg");
     }
 
+    /// Feeds `data` and collects every outcome.
+    fn run(
+        p: &mut ListenerProtocol,
+        data: &[u8],
+        st: &mut ListenerState,
+        log: &mut Logger,
+    ) -> Vec<ListenerOutcome> {
+        p.push(data);
+        std::iter::from_fn(|| p.next_outcome(st, "l", log)).collect()
+    }
+
     #[test]
     fn listener_protocol() {
         let mut log = Logger::new(LogLevel::Critical);
         let mut st = ListenerState::Acknowledged;
         let mut p = ListenerProtocol::default();
-        assert_eq!(p.feed(b"REA", &mut st, "l", &mut log), vec![]);
+        assert_eq!(run(&mut p, b"REA", &mut st, &mut log), vec![]);
         assert_eq!(
-            p.feed(b"DY\n", &mut st, "l", &mut log),
+            run(&mut p, b"DY\n", &mut st, &mut log),
             vec![ListenerOutcome::Ready]
         );
         st = ListenerState::Busy;
-        assert_eq!(p.feed(b"RESULT 2\nO", &mut st, "l", &mut log), vec![]);
+        assert_eq!(run(&mut p, b"RESULT 2\nO", &mut st, &mut log), vec![]);
         assert_eq!(
-            p.feed(b"KREADY\n", &mut st, "l", &mut log),
+            run(&mut p, b"KREADY\n", &mut st, &mut log),
             vec![ListenerOutcome::Processed, ListenerOutcome::Ready]
         );
         assert_eq!(st, ListenerState::Ready);
         st = ListenerState::Busy;
         assert_eq!(
-            p.feed(b"RESULT 4\nFAIL", &mut st, "l", &mut log),
+            run(&mut p, b"RESULT 4\nFAIL", &mut st, &mut log),
             vec![ListenerOutcome::Rejected]
         );
         assert_eq!(st, ListenerState::Acknowledged);
         st = ListenerState::Busy;
         assert_eq!(
-            p.feed(b"RESULT x\n", &mut st, "l", &mut log),
+            run(&mut p, b"RESULT x\n", &mut st, &mut log),
             vec![ListenerOutcome::Unknown { reject_event: true }]
         );
         assert_eq!(st, ListenerState::Unknown);
+        assert_eq!(run(&mut p, b"READY\n", &mut st, &mut log), vec![]);
+        assert_eq!(st, ListenerState::Unknown, "UNKNOWN is final");
+        let mut p = ListenerProtocol::default();
+        st = ListenerState::Busy;
+        assert_eq!(run(&mut p, b"RESULT 0\n", &mut st, &mut log), vec![]);
+        assert_eq!(
+            st,
+            ListenerState::Busy,
+            "an empty result waits for more data"
+        );
+        assert_eq!(
+            run(&mut p, b"READY\n", &mut st, &mut log),
+            vec![ListenerOutcome::Rejected, ListenerOutcome::Ready]
+        );
         let mut st = ListenerState::Ready;
         assert_eq!(
-            p.feed(b"junk", &mut st, "l", &mut log),
+            run(&mut p, b"junk", &mut st, &mut log),
+            vec![ListenerOutcome::Unknown {
+                reject_event: false
+            }]
+        );
+        let mut p = ListenerProtocol::default();
+        let mut st = ListenerState::Acknowledged;
+        assert_eq!(
+            run(&mut p, b"garbage\n", &mut st, &mut log),
             vec![ListenerOutcome::Unknown {
                 reject_event: false
             }]

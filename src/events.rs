@@ -6,6 +6,12 @@
 //! hierarchy does. Payloads are rendered when the event is created, so they
 //! show the values of that moment (the reference renders state payloads
 //! eagerly too).
+//!
+//! Deliberate difference: an event a listener rejected (or died with) goes
+//! back to that listener's pool only. 4.2.5 hands it to every pool holding a
+//! process of the same priority as the listener (its `process in procs`
+//! compares processes by priority), so pools receive duplicates of events
+//! they never subscribed to.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -332,32 +338,6 @@ pub fn bytes_repr(data: &[u8]) -> String {
     out
 }
 
-/// Python's `repr()` of a str (`'name'`), as used in log lines.
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\'' if quote == '\'' => out.push_str("\\'"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 /// An event waiting in (or taken from) a pool's buffer.
 #[derive(Clone, Debug)]
 pub struct Pending {
@@ -405,7 +385,9 @@ impl EventPool {
         self.insert(Pending { event, pool_serial }, false, logger);
     }
 
-    /// Puts an event back at the head (rejected, or its listener died).
+    /// Puts an event back at the head: rejected, its listener died, or no
+    /// listener was free to take it (the reference logs the line in every
+    /// case).
     pub fn rebuffer(&mut self, pending: Pending, logger: &mut Logger) {
         logger.debug(&format!(
             "rebuffering event {} for pool {} (buf size={}, max={})",
@@ -435,11 +417,6 @@ impl EventPool {
 
     pub fn pop(&mut self) -> Option<Pending> {
         self.buffer.pop_front()
-    }
-
-    /// Puts back an event that could not be dispatched, without a log line.
-    pub fn unpop(&mut self, pending: Pending) {
-        self.buffer.push_front(pending);
     }
 
     /// The bytes sent to a listener: header line and payload. `len` counts
@@ -530,6 +507,25 @@ mod tests {
             n.payload,
             "processname:a groupname:g from_state:STARTING tries:2"
         );
+        // Extra fields per state, as the reference's get_extra_values.
+        let extras = [
+            (ProcessState::Stopped, " pid:5"),
+            (ProcessState::Starting, " tries:3"),
+            (ProcessState::Running, " pid:5"),
+            (ProcessState::Backoff, " tries:3"),
+            (ProcessState::Stopping, " pid:5"),
+            (ProcessState::Exited, " expected:1 pid:5"),
+            (ProcessState::Fatal, ""),
+            (ProcessState::Unknown, ""),
+        ];
+        for (to, extra) in extras {
+            let n = Notification::process_state(to, "a", "g", ProcessState::Running, 3, true, 5);
+            assert_eq!(n.etype.name(), format!("PROCESS_STATE_{}", to.name()));
+            assert_eq!(
+                n.payload,
+                format!("processname:a groupname:g from_state:RUNNING{extra}")
+            );
+        }
         let n = Notification::process_log(false, "a", "g", 7, b"hi\x88");
         assert_eq!(
             n.payload,
@@ -543,8 +539,6 @@ mod tests {
     fn reprs() {
         assert_eq!(bytes_repr(b"\x88\n"), "b'\\x88\\n'");
         assert_eq!(bytes_repr(b"it's"), "b\"it's\"");
-        assert_eq!(str_repr("cat"), "'cat'");
-        assert_eq!(str_repr("test_\u{f6}"), "'test_\u{f6}'");
     }
 
     #[test]

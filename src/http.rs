@@ -474,13 +474,13 @@ pub fn open_servers(sup: &mut Supervisor) -> Result<(), String> {
         for rpc in &sup.core.options.rpcinterfaces {
             sup.core.logger.info(&format!(
                 "RPC interface {} initialized",
-                crate::events::str_repr(&rpc.name)
+                crate::datatypes::py_repr(&rpc.name)
             ));
         }
         if config.username.is_none() {
             sup.core.logger.critical(&format!(
                 "Server {} running without any HTTP authentication checking",
-                crate::events::str_repr(&config.section)
+                crate::datatypes::py_repr(&config.section)
             ));
         }
         if let Some(e) = sup.http.entries.get_mut(i) {
@@ -885,13 +885,13 @@ fn handle_request(sup: &mut Supervisor, c: &mut Conn, req: Request) {
         if req.method != "GET" {
             queue_response(c, &Response::error(400), &version, close);
         } else {
-            start_logtail(sup, c, &req, &version);
+            start_logtail(sup, c, &req, &version, close);
         }
     } else if path.starts_with("/mainlogtail") {
         if req.method != "GET" {
             queue_response(c, &Response::error(400), &version, close);
         } else {
-            start_mainlogtail(sup, c, &version);
+            start_mainlogtail(sup, c, &version, close);
         }
     } else {
         match crate::web::handle(sup, &req) {
@@ -952,7 +952,7 @@ fn check_auth(config: &ServerConfig, req: &Request) -> Auth {
 }
 
 /// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = (a.len() ^ b.len()) as u8 | ((a.len() ^ b.len()) >> 8) as u8;
     for i in 0..a.len().max(b.len()) {
         diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0xff);
@@ -1040,17 +1040,18 @@ fn poll_deferred(sup: &mut Supervisor, c: &mut Conn) -> bool {
 
 // ------------------------------------------------------------- log tails
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes; a `%` not followed by two hex digits stays as is.
+/// Works on bytes: a `%` before a multi-byte character must not panic.
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        let hex = |k: usize| b.get(k).and_then(|c| (*c as char).to_digit(16));
+        if let (b'%', Some(hi), Some(lo)) = (b[i], hex(i + 1), hex(i + 2)) {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -1058,7 +1059,7 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn start_logtail(sup: &mut Supervisor, c: &mut Conn, req: &Request, version: &str) {
+fn start_logtail(sup: &mut Supervisor, c: &mut Conn, req: &Request, version: &str, close: bool) {
     let path = percent_decode(req.path());
     let rest = path.trim_start_matches('/');
     let rest = rest.split_once('/').map(|(_, r)| r).unwrap_or("");
@@ -1083,14 +1084,14 @@ fn start_logtail(sup: &mut Supervisor, c: &mut Conn, req: &Request, version: &st
         });
     match logfile {
         Some(p) if p.exists() => start_tail(c, p, version, true),
-        _ => queue_response(c, &Response::error(404), version, false),
+        _ => queue_response(c, &Response::error(404), version, close),
     }
 }
 
-fn start_mainlogtail(sup: &mut Supervisor, c: &mut Conn, version: &str) {
+fn start_mainlogtail(sup: &mut Supervisor, c: &mut Conn, version: &str, close: bool) {
     match sup.core.logger.file_path().map(Path::to_path_buf) {
         Some(p) if p.exists() => start_tail(c, p, version, false),
-        _ => queue_response(c, &Response::error(404), version, false),
+        _ => queue_response(c, &Response::error(404), version, close),
     }
 }
 
@@ -1259,5 +1260,7 @@ mod tests {
             "/logtail/a:b/stderr"
         );
         assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%a\u{e9}%2"), "%a\u{e9}%2");
+        assert_eq!(percent_decode("%+1%e2%82%ac"), "%+1\u{20ac}");
     }
 }

@@ -22,11 +22,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::datatypes::py_repr;
 use crate::datatypes::{shlex_split, signame};
 use crate::dispatchers::{
     Channel, InputDispatcher, ListenerProtocol, OutputDispatcher, OutputSettings,
 };
-use crate::events::{str_repr, Notification, Pending};
+use crate::events::{Notification, Pending};
 use crate::options::{AutoRestart, ChannelConfig, LogFile, ProcessConfig};
 use crate::states::{ListenerState, ProcessState, SupervisorState};
 use crate::supervisord::{Core, Owner, Pipe};
@@ -82,6 +83,10 @@ pub struct Process {
     pub stdin: Option<InputDispatcher>,
     status: Option<StatusPipe>,
     pub listener: Option<Listener>,
+    /// How many times it entered RUNNING: a `start` that waits succeeds
+    /// when this grows, even if the process already exited again (with
+    /// startsecs=0 it can go RUNNING and EXITED within one reap).
+    pub runs: u64,
     /// Generation of the armed timer; stale heap entries are skipped.
     pub timer_gen: u64,
     /// Already in the transition queue.
@@ -216,6 +221,7 @@ impl Process {
             stdin: None,
             status: None,
             listener: None,
+            runs: 0,
             timer_gen: 0,
             queued: false,
             config,
@@ -244,6 +250,9 @@ impl Process {
             return;
         }
         self.state = new;
+        if new == ProcessState::Running {
+            self.runs += 1;
+        }
         if new == ProcessState::Backoff {
             self.backoff += 1;
             self.delay = Some(Instant::now() + Duration::from_secs(self.backoff.max(0) as u64));
@@ -267,7 +276,7 @@ impl Process {
         let argv = shlex_split(&self.config.command).map_err(|e| {
             BadCommand::Bad(format!(
                 "can't parse command {}: {}",
-                str_repr(&self.config.command),
+                py_repr(&self.config.command),
                 e
             ))
         })?;
@@ -292,7 +301,7 @@ impl Process {
                 None => (PathBuf::from(program), None),
             }
         };
-        let shown = str_repr(&filename.to_string_lossy());
+        let shown = py_repr(&filename.to_string_lossy());
         let Some(meta) = meta else {
             return Err(BadCommand::NotFound(format!(
                 "can't find command {}",
@@ -449,7 +458,7 @@ impl Process {
         self.pid = pid;
         core.pids.insert(pid, self.id);
         core.logger
-            .info(&format!("spawned: {} with pid {}", str_repr(&name), pid));
+            .info(&format!("spawned: {} with pid {}", py_repr(&name), pid));
         if let Err(e) = self.attach_pipes(pipes, status, core) {
             // The child runs but we cannot watch it; it will be reaped and
             // its output is lost, which the log says.

@@ -6,14 +6,13 @@
 //! connection keeps it and polls it from the main loop when process states
 //! change, so the loop never blocks on a client.
 //!
-//! Deliberate differences from 4.2.5: `clearProcessLogs` also clears the
-//! files of a stopped process (the reference silently does nothing), and
-//! `sendRemoteCommEvent` renders `type:<t>\n<data>` as documented (4.2.5
-//! renders Python bytes reprs, `type:b'x'`).
+//! Deliberate difference from 4.2.5: `clearProcessLogs` also clears the
+//! files of a stopped process (the reference silently does nothing).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::events::{str_repr, Notification};
+use crate::datatypes::py_repr;
+use crate::events::Notification;
 use crate::options::{self, GroupConfig, LogFile, ProcessConfig};
 use crate::process::{BadCommand, ProcId};
 use crate::states::{ProcessState, SupervisorState};
@@ -175,34 +174,72 @@ pub fn call(sup: &mut Supervisor, method: &str, params: Vec<Value>) -> RpcOutcom
     if name.starts_with('_') || name.contains('.') {
         return done(Err(fault(faults::UNKNOWN_METHOD, "")));
     }
-    match ns {
-        "system" => system_call(sup, name, params),
-        "supervisor" => supervisor_call(sup, name, params),
-        _ => done(Err(fault(faults::UNKNOWN_METHOD, ""))),
+    if ns == "system" {
+        system_call(sup, name, params)
+    } else if serves_namespace(sup, ns) {
+        supervisor_call(sup, name, params)
+    } else {
+        done(Err(fault(faults::UNKNOWN_METHOD, "")))
     }
+}
+
+/// The main interface is served under the name of each `[rpcinterface:x]`
+/// section (normally `supervisor`); without one, only `system.*` exists,
+/// as in the reference.
+fn serves_namespace(sup: &Supervisor, ns: &str) -> bool {
+    sup.core.options.rpcinterfaces.iter().any(|r| r.name == ns)
+}
+
+/// The table entry of a full method name, whatever namespace serves it.
+fn method_entry(
+    sup: &Supervisor,
+    full: &str,
+) -> Option<&'static (&'static str, &'static [&'static str], &'static str)> {
+    let (ns, name) = full.split_once('.')?;
+    let key = if ns == "system" {
+        full.to_string()
+    } else if serves_namespace(sup, ns) {
+        format!("supervisor.{}", name)
+    } else {
+        return None;
+    };
+    METHODS.iter().find(|(m, _, _)| *m == key)
+}
+
+/// Every method name served, sorted.
+fn method_names(sup: &Supervisor) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (m, _, _) in METHODS {
+        match m.strip_prefix("supervisor.") {
+            Some(base) => {
+                for r in &sup.core.options.rpcinterfaces {
+                    names.push(format!("{}.{}", r.name, base));
+                }
+            }
+            None => names.push(m.to_string()),
+        }
+    }
+    names.sort();
+    names
 }
 
 fn system_call(sup: &mut Supervisor, name: &str, params: Vec<Value>) -> RpcOutcome {
     match name {
         "listMethods" => done(
             arity(&params, 0, 0)
-                .map(|_| Value::Array(METHODS.iter().map(|(n, _, _)| s(*n)).collect())),
+                .map(|_| Value::Array(method_names(sup).into_iter().map(Value::String).collect())),
         ),
         "methodHelp" => done((|| {
             arity(&params, 1, 1)?;
             let n = arg_str(&params[0])?;
-            METHODS
-                .iter()
-                .find(|(m, _, _)| *m == n)
+            method_entry(sup, &n)
                 .map(|(_, _, h)| s(*h))
                 .ok_or_else(|| fault(faults::SIGNATURE_UNSUPPORTED, ""))
         })()),
         "methodSignature" => done((|| {
             arity(&params, 1, 1)?;
             let n = arg_str(&params[0])?;
-            METHODS
-                .iter()
-                .find(|(m, _, _)| *m == n)
+            method_entry(sup, &n)
                 .map(|(_, sig, _)| Value::Array(sig.iter().map(|t| s(*t)).collect()))
                 .ok_or_else(|| fault(faults::SIGNATURE_UNSUPPORTED, ""))
         })()),
@@ -758,6 +795,7 @@ fn start_one(
             format!("{} is in an unknown process state", name),
         ));
     }
+    let runs = p.runs;
     sup.spawn_now(id);
     let Some(p) = sup.procs.get(id) else {
         return Err(fault(faults::BAD_NAME, name));
@@ -769,6 +807,7 @@ fn start_one(
         return Ok(Some(Box::new(StartWait {
             id,
             name: name.to_string(),
+            runs,
         })));
     }
     Ok(None)
@@ -777,6 +816,8 @@ fn start_one(
 struct StartWait {
     id: ProcId,
     name: String,
+    /// `Process::runs` when the start was requested.
+    runs: u64,
 }
 
 impl Deferred for StartWait {
@@ -784,6 +825,9 @@ impl Deferred for StartWait {
         let Some(p) = sup.procs.get(self.id) else {
             return Some(Err(fault(faults::ABNORMAL_TERMINATION, self.name.clone())));
         };
+        if p.runs > self.runs {
+            return Some(Ok(Value::Bool(true)));
+        }
         if p.spawnerr.is_some() {
             return Some(Err(fault(faults::SPAWN_ERROR, self.name.clone())));
         }
@@ -1286,7 +1330,7 @@ fn send_stdin(sup: &mut Supervisor, p: &[Value]) -> RpcResult {
         other => {
             return Err(fault(
                 faults::INCORRECT_PARAMETERS,
-                str_repr(&format!("{:?}", other)),
+                py_repr(&format!("{:?}", other)),
             ))
         }
     };

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::dispatchers::{listener_output_line, ListenerOutcome, Sink};
 use crate::events::{self, EventPool, Notification};
 use crate::http::HttpServer;
-use crate::loggers::Logger;
+use crate::loggers::{LogLevel, Logger};
 use crate::options::{
     self, GroupConfig, GroupKind, MainLogFile, ServerArgs, ServerCommand, ServerOptions,
 };
@@ -186,8 +186,15 @@ pub struct Supervisor {
     stopping: bool,
     stop_groups: Vec<String>,
     lastshutdownreport: Option<Instant>,
-    /// Which TICK periods have an armed timer.
-    ticks_armed: [bool; 3],
+    /// Per TICK period, while its timer is armed: the wall-clock slice
+    /// last seen (the reference's `ticks`).
+    tick_slices: [Option<u64>; 3],
+}
+
+/// Start of the `period`-second wall-clock slice holding `when`.
+fn timeslice(period: u64, when: f64) -> u64 {
+    let w = when.max(0.0) as u64;
+    w - w % period
 }
 
 fn epoch_secs() -> f64 {
@@ -236,7 +243,7 @@ impl Supervisor {
             stopping: false,
             stop_groups: Vec::new(),
             lastshutdownreport: None,
-            ticks_armed: [false; 3],
+            tick_slices: [None; 3],
         })
     }
 
@@ -257,9 +264,7 @@ impl Supervisor {
         }
         let socket = match &config.kind {
             GroupKind::FastCgi { socket } => {
-                Some(SocketManager::new(socket.clone()).map_err(|e| {
-                    format!("Could not create FastCGI socket {}: {}", socket.url(), e)
-                })?)
+                Some(SocketManager::new(socket.clone(), &mut self.core.logger)?)
             }
             _ => None,
         };
@@ -270,6 +275,7 @@ impl Supervisor {
             } => Some(EventPool::new(&config.name, *buffer_size, events.clone())),
             _ => None,
         };
+        self.publish_notes();
         let mut procs = Vec::new();
         for pc in config.processes {
             let id = self.procs.insert_with(|id| {
@@ -311,6 +317,7 @@ impl Supervisor {
         if !self.unstopped(&self.groups[i]).is_empty() {
             return false;
         }
+        self.publish_notes();
         let g = self.groups.remove(i);
         for id in g.procs {
             if let Some(mut p) = self.procs.remove(id) {
@@ -537,7 +544,7 @@ impl Supervisor {
                 }
             }
             Err(e) => {
-                let msg = format!("Could not create FastCGI socket {}: {}", sock.url(), e);
+                let msg = sock.error_text(&e);
                 if let Some(p) = self.procs.get_mut(id) {
                     p.fail_spawn(msg, &mut self.core);
                 }
@@ -573,13 +580,7 @@ impl Supervisor {
     /// Hands raised events to the pools that subscribe, then feeds ready
     /// listeners.
     pub fn publish_events(&mut self) {
-        if !self.core.notes.is_empty() {
-            let notes = std::mem::take(&mut self.core.notes);
-            for n in notes {
-                let pools = self.groups.iter_mut().filter_map(|g| g.pool.as_mut());
-                events::publish(n, pools, &mut self.core.logger);
-            }
-        }
+        self.publish_notes();
         for gi in 0..self.groups.len() {
             if self.groups[gi].pool.as_ref().is_some_and(|p| !p.is_empty()) {
                 self.dispatch_pool(gi);
@@ -587,9 +588,29 @@ impl Supervisor {
         }
     }
 
+    /// Hands raised events to the pools subscribing now. Also called just
+    /// before a group is added or removed: the reference delivers an event
+    /// to the pools that exist when it is raised, so a new pool sees its own
+    /// PROCESS_GROUP_ADDED but nothing raised before it existed.
+    fn publish_notes(&mut self) {
+        for n in std::mem::take(&mut self.core.notes) {
+            let pools = self.groups.iter_mut().filter_map(|g| g.pool.as_mut());
+            events::publish(n, pools, &mut self.core.logger);
+        }
+    }
+
     /// Sends buffered events of pool `gi` to its first RUNNING+READY
-    /// listeners, one event per listener.
+    /// listeners, one event per listener. Like the reference, it only
+    /// starts when some listener is free, so the event it could not place
+    /// is rebuffered (and logged) once per round, not at every loop.
     fn dispatch_pool(&mut self, gi: usize) {
+        let any_free = self.groups[gi]
+            .procs
+            .iter()
+            .any(|id| self.procs.get(*id).is_some_and(is_free_listener));
+        if !any_free {
+            return;
+        }
         loop {
             let Some(pending) = self.groups[gi].pool.as_mut().and_then(|p| p.pop()) else {
                 return;
@@ -603,11 +624,7 @@ impl Supervisor {
                 let Some(p) = self.procs.get_mut(id) else {
                     continue;
                 };
-                let ready = p.state == ProcessState::Running
-                    && p.listener
-                        .as_ref()
-                        .is_some_and(|l| l.state == ListenerState::Ready);
-                if !ready {
+                if !is_free_listener(p) {
                     continue;
                 }
                 if let Err(e) = p.write_stdin(envelope.as_bytes(), &mut self.core) {
@@ -637,7 +654,7 @@ impl Supervisor {
             }
             if !sent {
                 if let Some(pool) = self.groups[gi].pool.as_mut() {
-                    pool.unpop(pending);
+                    pool.rebuffer(pending, &mut self.core.logger);
                 }
                 return;
             }
@@ -655,33 +672,50 @@ impl Supervisor {
         }
     }
 
-    /// Arms a timer for each TICK period some pool subscribes to.
+    /// Arms a timer for each TICK period some pool subscribes to, at the
+    /// next wall-clock boundary of that period.
     fn arm_ticks(&mut self) {
         for (i, (etype, period)) in events::TICKS.iter().enumerate() {
-            let wanted = self
-                .groups
-                .iter()
-                .filter_map(|g| g.pool.as_ref())
-                .any(|p| p.subscribes_to(*etype));
-            if wanted && !self.ticks_armed[i] {
-                self.ticks_armed[i] = true;
+            if self.tick_slices[i].is_none() && self.tick_wanted(*etype) {
                 let now = epoch_secs();
-                let next = ((now as u64) / period + 1) * period;
-                let wait = Duration::from_secs_f64((next as f64 - now).max(0.0));
-                self.core.timers.push(Instant::now() + wait, Timer::Tick(i));
+                self.tick_slices[i] = Some(timeslice(*period, now));
+                self.arm_tick(i, *period, now);
             }
         }
     }
 
+    fn tick_wanted(&self, etype: events::EventType) -> bool {
+        self.groups
+            .iter()
+            .filter_map(|g| g.pool.as_ref())
+            .any(|p| p.subscribes_to(etype))
+    }
+
+    fn arm_tick(&mut self, i: usize, period: u64, now: f64) {
+        let next = timeslice(period, now) + period;
+        let wait = Duration::from_secs_f64((next as f64 - now).max(0.0));
+        self.core.timers.push(Instant::now() + wait, Timer::Tick(i));
+    }
+
+    /// A TICK timer fired. As the reference's `_tick`, an event is sent
+    /// only when the wall clock is in a new slice (`when:` is its start);
+    /// a timer that fired a little early just waits for the boundary.
+    /// Nobody subscribing any more: the timer is not re-armed.
     fn tick(&mut self, i: usize) {
-        self.ticks_armed[i] = false;
         let Some((etype, period)) = events::TICKS.get(i).copied() else {
             return;
         };
-        let now = epoch_secs() as u64;
-        let when = now - now % period;
-        self.core.notify(Notification::tick(etype, when));
-        self.arm_ticks();
+        let now = epoch_secs();
+        let this = timeslice(period, now);
+        if self.tick_slices[i] != Some(this) {
+            self.core.notify(Notification::tick(etype, this));
+        }
+        if self.tick_wanted(etype) {
+            self.tick_slices[i] = Some(this);
+            self.arm_tick(i, period, now);
+        } else {
+            self.tick_slices[i] = None;
+        }
     }
 
     // ------------------------------------------------------------ I/O
@@ -794,7 +828,7 @@ impl Supervisor {
         let name = p.config.name.clone();
         let group = p.group.clone();
         let pid = p.pid;
-        if is_protocol {
+        if is_protocol && self.core.logger.enabled(LogLevel::Debug) {
             self.core.logger.debug(&listener_output_line(&name, data));
         }
         let d = match pipe {
@@ -833,11 +867,15 @@ impl Supervisor {
         let Some(l) = p.listener.as_mut() else {
             return;
         };
-        let outcomes = l
-            .protocol
-            .feed(data, &mut l.state, &name, &mut self.core.logger);
-        for o in outcomes {
+        l.protocol.push(data);
+        loop {
             let Some(l) = self.procs.get_mut(id).and_then(|p| p.listener.as_mut()) else {
+                return;
+            };
+            let Some(o) = l
+                .protocol
+                .next_outcome(&mut l.state, &name, &mut self.core.logger)
+            else {
                 return;
             };
             let returned = match o {
@@ -905,7 +943,15 @@ impl Supervisor {
     }
 
     fn handle_signals(&mut self) {
+        // Like the reference's receiver, a signal already pending is not
+        // queued twice (e.g. a TERM sent to both the pid and its group).
+        let mut pending: Vec<i32> = Vec::new();
         for sig in sys::read_signals(self.signals.as_raw_fd()) {
+            if !pending.contains(&sig) {
+                pending.push(sig);
+            }
+        }
+        for sig in pending {
             let name = crate::datatypes::signame(sig);
             match sig {
                 libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
@@ -970,6 +1016,14 @@ impl Supervisor {
     }
 }
 
+/// A listener that may be sent an event: RUNNING and READY.
+fn is_free_listener(p: &Process) -> bool {
+    p.state == ProcessState::Running
+        && p.listener
+            .as_ref()
+            .is_some_and(|l| l.state == ListenerState::Ready)
+}
+
 fn pipe_name(p: Pipe) -> &'static str {
     match p {
         Pipe::Stdout => "stdout",
@@ -1024,17 +1078,19 @@ pub fn main() -> i32 {
     };
     let mut first = true;
     loop {
-        match run_once(opts.clone(), &args, first) {
-            Ok(Outcome::Shutdown) => return 0,
-            Ok(Outcome::Restart) => {}
+        // The run consumes the options; a restart hands back the settings
+        // and the groups it ran, in case the new config does not parse.
+        let previous = match run_once(opts, &args, first) {
+            Ok(RunEnd::Shutdown) => return 0,
+            Ok(RunEnd::Restart(previous)) => previous,
             Err(RunError::Usage(msg)) => return usage(&msg),
             Err(RunError::Fatal(msg)) => {
                 eprintln!("Error: {}", msg);
                 return 1;
             }
-        }
+        };
         first = false;
-        opts = reload_options(&args, opts);
+        opts = reload_options(&args, *previous);
         // The reference re-runs this at every start: same messages, but
         // privileges were already dropped.
         let _ = drop_privileges(&mut opts, false);
@@ -1089,6 +1145,13 @@ fn reload_options(args: &ServerArgs, previous: ServerOptions) -> ServerOptions {
             o
         }
     }
+}
+
+/// How `run_once` ended.
+enum RunEnd {
+    Shutdown,
+    /// The options of the run, with `groups` rebuilt from the running state.
+    Restart(Box<ServerOptions>),
 }
 
 enum RunError {
@@ -1196,7 +1259,7 @@ fn clear_autochildlogdir(opts: &ServerOptions, logger: &mut Logger) {
             if let Err(_e) = std::fs::remove_file(e.path()) {
                 logger.warn(&format!(
                     "Failed to clean up {}",
-                    crate::events::str_repr(&e.path().to_string_lossy())
+                    crate::datatypes::py_repr(&e.path().to_string_lossy())
                 ));
             }
         }
@@ -1221,14 +1284,13 @@ fn is_autolog_name(name: &str, marker: &str) -> bool {
         })
 }
 
-fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<Outcome, RunError> {
+fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<RunEnd, RunError> {
     let mut logger = make_logger(&opts).map_err(RunError::Usage)?;
     if !opts.nocleanup {
         clear_autochildlogdir(&opts, &mut logger);
     }
-    let mut groups = opts.groups.clone();
     let mut opts = opts;
-    opts.groups = Vec::new();
+    let mut groups = std::mem::take(&mut opts.groups);
     let nodaemon = opts.nodaemon;
     let mut sup =
         Supervisor::new(opts, args.clone(), logger).map_err(|e| RunError::Fatal(e.to_string()))?;
@@ -1243,6 +1305,7 @@ fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<Outco
     if first && !nodaemon {
         daemonize(&mut sup);
     }
+    sys::release_free_memory();
     let pidfile = sup.core.options.pidfile.clone();
     let pid = sys::getpid();
     match std::fs::write(&pidfile, format!("{}\n", pid)) {
@@ -1258,7 +1321,49 @@ fn run_once(opts: ServerOptions, args: &ServerArgs, first: bool) -> Result<Outco
     let outcome = sup.run_forever();
     crate::http::close_servers(&mut sup);
     let _ = std::fs::remove_file(&pidfile);
-    Ok(outcome)
+    Ok(match outcome {
+        Outcome::Shutdown => RunEnd::Shutdown,
+        Outcome::Restart => {
+            let groups = sup.groups.iter().map(|g| sup.group_config(g)).collect();
+            let mut opts = std::mem::replace(&mut sup.core.options, empty_options());
+            opts.groups = groups;
+            RunEnd::Restart(Box::new(opts))
+        }
+    })
+}
+
+/// A placeholder left in a finished supervisor.
+fn empty_options() -> ServerOptions {
+    ServerOptions {
+        configfile: Default::default(),
+        here: Default::default(),
+        nodaemon: true,
+        silent: true,
+        user: None,
+        uid: None,
+        gid: None,
+        umask: 0o22,
+        directory: None,
+        logfile: MainLogFile::Syslog,
+        logfile_maxbytes: 0,
+        logfile_backups: 0,
+        loglevel: crate::loggers::LogLevel::Critical,
+        pidfile: Default::default(),
+        identifier: String::new(),
+        childlogdir: Default::default(),
+        minfds: 0,
+        minprocs: 0,
+        nocleanup: true,
+        strip_ansi: false,
+        environment: Vec::new(),
+        groups: Vec::new(),
+        servers: Vec::new(),
+        rpcinterfaces: Vec::new(),
+        serverurl: None,
+        parse_criticals: Vec::new(),
+        parse_warnings: Vec::new(),
+        parse_infos: Vec::new(),
+    }
 }
 
 /// Single fork (the parent exits at once), chdir, stdio to /dev/null,
@@ -1279,11 +1384,11 @@ fn daemonize(sup: &mut Supervisor) {
         match std::env::set_current_dir(&dir) {
             Ok(()) => sup.core.logger.info(&format!(
                 "set current directory: {}",
-                crate::events::str_repr(&dir.to_string_lossy())
+                crate::datatypes::py_repr(&dir.to_string_lossy())
             )),
             Err(e) => sup.core.logger.critical(&format!(
                 "can't chdir into {}: {}",
-                crate::events::str_repr(&dir.to_string_lossy()),
+                crate::datatypes::py_repr(&dir.to_string_lossy()),
                 e
             )),
         }
@@ -1305,14 +1410,6 @@ impl Supervisor {
         v.sort();
         v.into_iter().map(|(_, _, id)| id).collect()
     }
-
-    /// Marks the group's channel kind for tests of the event plumbing.
-    pub fn pool_len(&self, group: &str) -> usize {
-        self.group(group)
-            .and_then(|g| g.pool.as_ref())
-            .map(|p| p.len())
-            .unwrap_or(0)
-    }
 }
 
 #[cfg(test)]
@@ -1327,6 +1424,14 @@ mod tests {
         assert!(!is_autolog_name("cat-stdout---other-abc123.log", m));
         assert!(!is_autolog_name("---supervisor-abc.log", m));
         assert!(!is_autolog_name("cat.log", m));
+    }
+
+    #[test]
+    fn tick_slices_are_wall_clock_aligned() {
+        assert_eq!(timeslice(5, 1003.7), 1000);
+        assert_eq!(timeslice(5, 1005.0), 1005);
+        assert_eq!(timeslice(60, 1_795_320_399.99), 1_795_320_360);
+        assert_eq!(timeslice(3600, -1.0), 0);
     }
 
     #[test]

@@ -229,7 +229,7 @@ fn escape_into(out: &mut String, s: &str) {
 
 /// Formats a double as Python's `repr(float)`: shortest round-trip digits,
 /// fixed notation for decimal exponents in [-4, 16), else `1e+20` style.
-fn python_float_repr(x: f64) -> String {
+pub(crate) fn python_float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".to_string();
     }

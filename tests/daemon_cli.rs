@@ -354,3 +354,35 @@ fn minfds_beyond_the_hard_limit_is_refused() {
         );
     }
 }
+
+#[test]
+fn user_option_drops_privileges_before_opening_files() {
+    if supervisor::sys::getuid() != 0 {
+        return; // Only root can switch to another user.
+    }
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = TempDir::new("daemonuser");
+    std::fs::set_permissions(&dir.path, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let text = Supervisord::config(&dir, "[program:cat]\ncommand=cat\nstartsecs=0\n")
+        .replace("nodaemon=true\n", "nodaemon=true\nuser=nobody\n");
+    let sv = Supervisord::start_with(dir, &text, &[]);
+    sv.wait_state("cat", "RUNNING", 10);
+    let nobody = supervisor::sys::getpwnam("nobody").unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", sv.pid())).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(
+        uid_line
+            .split_whitespace()
+            .skip(1)
+            .all(|u| u == nobody.uid.to_string()),
+        "{uid_line}"
+    );
+    // Files were created as that user.
+    assert_eq!(std::fs::metadata(&sv.log).unwrap().uid(), nobody.uid);
+    assert_eq!(std::fs::metadata(&sv.sock).unwrap().uid(), nobody.uid);
+    assert!(
+        sv.log_text().contains("Set uid to user 65534 succeeded"),
+        "{}",
+        sv.log_text()
+    );
+}

@@ -474,3 +474,18 @@ fn crash_loop_leaves_no_zombies() {
         .count();
     assert!(fds < 30, "{fds} fds open: a leak");
 }
+
+#[test]
+fn start_of_an_instant_exit_with_startsecs_zero_succeeds() {
+    // startsecs=0: RUNNING as soon as it exec'd, so a waiting start must
+    // report success even when the exit is reaped in the same pass.
+    let sv = Supervisord::start(
+        "instant",
+        "[program:instant]\ncommand=true\nstartsecs=0\nautostart=false\nautorestart=false\n",
+    );
+    for round in 0..20 {
+        let r = sv.rpc("supervisor.startProcess", vec![s("instant")]);
+        assert_eq!(r, Ok(Value::Bool(true)), "round {round}");
+        sv.wait_state("instant", "EXITED", 10);
+    }
+}

@@ -334,8 +334,11 @@ fn logtail_streams_and_mainlogtail() {
     sv.call("supervisor.sendProcessStdin", vec![s("cat"), s("third\n")]);
     read_until("third\n", &mut got);
     // Unknown process or channel: 404.
+    // (HTTP/1.0 without keep-alive: answered and closed, not left hanging.)
+    let t = std::time::Instant::now();
     let r = sv.raw_http(b"GET /logtail/nope HTTP/1.0\r\n\r\n", 5);
     assert!(String::from_utf8_lossy(&r).starts_with("HTTP/1.0 404"));
+    assert!(t.elapsed() < Duration::from_secs(3), "connection left open");
     let r = sv.raw_http(
         b"POST /logtail/cat HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
         5,
@@ -467,4 +470,43 @@ fn python_supervisorctl_drives_our_daemon() {
     assert!(String::from_utf8_lossy(&got).starts_with("==> Press Ctrl-C to exit <=="));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn inet_server_address_forms_and_socket_chown() {
+    // IPv6 literal (when the machine has IPv6 loopback) and all interfaces.
+    let v6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    let (p1, p2) = (free_port(), free_port());
+    let dir = TempDir::new("inet");
+    let mut servers = format!("[inet_http_server]\nport=*:{p1}\n\n");
+    if v6 {
+        servers.push_str(&format!("[inet_http_server:v6]\nport=[::1]:{p2}\n\n"));
+    }
+    let chown = if supervisor::sys::getuid() == 0 {
+        "chown=nobody:nogroup\n"
+    } else {
+        ""
+    };
+    let text = Supervisord::config(&dir, "").replace(
+        "[unix_http_server]\n",
+        &format!("{servers}[unix_http_server]\n{chown}"),
+    );
+    let sv = Supervisord::start_with(dir, &text, &[]);
+    let get = |addr: std::net::SocketAddr| {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        s.write_all(b"GET /ok.html HTTP/1.0\r\n\r\n").unwrap();
+        let mut r = String::new();
+        s.read_to_string(&mut r).unwrap();
+        r
+    };
+    assert!(get(([127, 0, 0, 1], p1).into()).starts_with("HTTP/1.0 200 OK"));
+    if v6 {
+        let addr: std::net::SocketAddr = format!("[::1]:{p2}").parse().unwrap();
+        assert!(get(addr).ends_with("\r\n\r\nOK"));
+    }
+    if !chown.is_empty() {
+        use std::os::unix::fs::MetadataExt;
+        let nobody = supervisor::sys::getpwnam("nobody").unwrap();
+        assert_eq!(std::fs::metadata(&sv.sock).unwrap().uid(), nobody.uid);
+    }
 }

@@ -296,6 +296,13 @@ pub fn try_lock(f: &std::fs::File) -> io::Result<bool> {
     }
 }
 
+/// Gives freed heap memory back to the kernel (after start-up, the config
+/// parser's temporary structures would otherwise stay resident).
+pub fn release_free_memory() {
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe { libc::malloc_trim(0) };
+}
+
 // ------------------------------------------------------------------ rlimits
 
 #[derive(Clone, Copy, Debug)]
@@ -813,6 +820,8 @@ pub fn localtime(secs: i64) -> Tm {
 /// (what `polling` requires of `add`).
 pub struct Poller {
     inner: polling::Poller,
+    /// Reused by every `wait` (no allocation per wake-up).
+    events: std::cell::RefCell<polling::Events>,
 }
 
 /// One readiness event.
@@ -827,6 +836,7 @@ impl Poller {
     pub fn new() -> io::Result<Poller> {
         Ok(Poller {
             inner: polling::Poller::new()?,
+            events: std::cell::RefCell::new(polling::Events::new()),
         })
     }
 
@@ -866,7 +876,8 @@ impl Poller {
     /// Waits for readiness up to `timeout` (None: forever) and appends the
     /// events to `out`.
     pub fn wait(&self, out: &mut Vec<Ready>, timeout: Option<Duration>) -> io::Result<()> {
-        let mut events = polling::Events::new();
+        let mut events = self.events.borrow_mut();
+        events.clear();
         match self.inner.wait(&mut events, timeout) {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(()),
