@@ -156,7 +156,7 @@ def rows(idle_secs):
     out.append(Row("6. Logs", "exact bytes in order across rotations (runs)", exact_cell("py"),
                    exact_cell("rs"), lambda v: "n/a" if v is None else v, None, "always",
                    lambda py, rs: rs.split("/")[0] == rs.split("/")[1]))
-    out.append(Row("7. Crash loop", "restarts per second", *m("crash", "restarts"), num("%.0f"), "rate"))
+    out.append(Row("7. Crash loop", "restarts per second", *m("crash", "restarts"), num("%.0f")))
     out.append(Row("7. Crash loop", "daemon CPU (% of one core)", *m("crash", "cpu_pct"), num("%.0f %%")))
     out.append(Row("7. Crash loop", "zombies seen in 2 samples 100 ms apart", *m("crash", "zombies"),
                    num("%.0f"), None, "0", lambda py, rs: rs == 0))
