@@ -32,8 +32,7 @@ KEEP = False
 class Env:
     """Where the two daemons and their clients are."""
 
-    def __init__(self, root, bin_dir, venv):
-        self.root = root
+    def __init__(self, bin_dir, venv):
         self.bin_dir = bin_dir
         self.venv = venv
 
@@ -64,12 +63,6 @@ def stat_fields(pid):
     s = read("/proc/%d/stat" % pid)
     i = s.rfind(")")
     return s[i + 2:].split() if i >= 0 else []
-
-
-def alive(pid):
-    """True if pid exists and is not a zombie."""
-    f = stat_fields(pid)
-    return bool(f) and f[0] != "Z"
 
 
 def cpu_seconds(pid):
