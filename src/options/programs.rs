@@ -565,6 +565,9 @@ fn processes_from_section(
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     check_unique_names(s, "process_name", &out)?;
+    // Kept for the daemon's lifetime: a one-process group would otherwise
+    // hold room for four configs.
+    out.shrink_to_fit();
     Ok(out)
 }
 
