@@ -111,6 +111,8 @@ pub struct OutputDispatcher {
     write_failed: bool,
     /// Set when the log file grew (for `tail -f` followers).
     pub wrote: bool,
+    /// The pipe was found full and was given a larger capacity.
+    pub enlarged: bool,
 }
 
 impl OutputDispatcher {
@@ -139,6 +141,7 @@ impl OutputDispatcher {
             events_enabled: s.events_enabled,
             write_failed: false,
             wrote: false,
+            enlarged: false,
         })
     }
 

@@ -155,23 +155,34 @@ pub struct LogFile {
     file: Option<File>,
     maxbytes: u64,
     backups: i64,
+    /// Where we believe the end of the file is (None: not a regular file,
+    /// never rotated). Kept in memory to save a seek per write; checked
+    /// against the real position before rotating, since another writer
+    /// (or a truncation) may have moved it.
+    pos: Option<u64>,
 }
 
 impl LogFile {
     /// Opens `path` for appending (created if missing). `maxbytes` 0 means
     /// never rotate.
     pub fn open(path: &Path, maxbytes: u64, backups: i64) -> io::Result<LogFile> {
-        let file = Self::open_append(path)?;
-        Ok(LogFile {
+        let mut lf = LogFile {
             path: path.to_path_buf(),
-            file: Some(file),
+            file: None,
             maxbytes,
             backups,
-        })
+            pos: None,
+        };
+        lf.reopen()?;
+        Ok(lf)
     }
 
     fn open_append(path: &Path) -> io::Result<File> {
         OpenOptions::new().append(true).create(true).open(path)
+    }
+
+    fn end_of(f: &File) -> Option<u64> {
+        f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len())
     }
 
     pub fn path(&self) -> &Path {
@@ -181,18 +192,21 @@ impl LogFile {
     /// Appends `data` whole, then rotates if the file reached `maxbytes`.
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
         if self.file.is_none() {
-            self.file = Some(Self::open_append(&self.path)?);
+            self.reopen()?;
         }
         let Some(f) = self.file.as_mut() else {
             return Ok(());
         };
         f.write_all(data)?;
-        if self.maxbytes > 0 {
-            // Not seekable (a pipe, /dev/stdout): never rotate.
-            if let Ok(pos) = f.stream_position() {
-                if pos >= self.maxbytes {
-                    self.rollover()?;
-                }
+        let Some(pos) = self.pos.as_mut() else {
+            return Ok(());
+        };
+        *pos += data.len() as u64;
+        if self.maxbytes > 0 && *pos >= self.maxbytes {
+            match f.stream_position() {
+                Ok(real) if real >= self.maxbytes => self.rollover()?,
+                Ok(real) => *pos = real,
+                Err(_) => self.pos = None,
             }
         }
         Ok(())
@@ -210,20 +224,22 @@ impl LogFile {
             }
             ignore_enoent(std::fs::rename(&self.path, name(1)))?;
         }
-        self.file = Some(
-            OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&self.path)?,
-        );
+        let f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&self.path)?;
+        self.pos = Self::end_of(&f);
+        self.file = Some(f);
         Ok(())
     }
 
     /// Closes and reopens the file (after it was moved away: USR2).
     pub fn reopen(&mut self) -> io::Result<()> {
         self.file = None;
-        self.file = Some(Self::open_append(&self.path)?);
+        let f = Self::open_append(&self.path)?;
+        self.pos = Self::end_of(&f);
+        self.file = Some(f);
         Ok(())
     }
 

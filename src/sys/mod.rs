@@ -369,6 +369,13 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// Asks for a pipe capacity of `size` bytes (F_SETPIPE_SZ); the kernel may
+/// refuse (above pipe-max-size, or over the user's pipe budget).
+pub fn set_pipe_size(fd: RawFd, size: i32) -> io::Result<()> {
+    // SAFETY: F_SETPIPE_SZ on a pipe the caller owns.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, size) }).map(|_| ())
+}
+
 /// Sets or clears O_NONBLOCK.
 pub fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
     // SAFETY: F_GETFL/F_SETFL on a descriptor the caller owns.
