@@ -310,13 +310,13 @@ fn supervisor_call(sup: &mut Supervisor, name: &str, p: Vec<Value>) -> RpcOutcom
         "removeProcessGroup" => remove_process_group(sup, &p),
         "startProcess" => {
             return match arity(&p, 1, 2).and_then(|_| arg_str(&p[0])) {
-                Ok(n) => start_process(sup, &n, wait_arg(&p, 1)),
+                Ok(n) => process_or_group(sup, &n, Op::Start(wait_arg(&p, 1))),
                 Err(f) => done(Err(f)),
             }
         }
         "startProcessGroup" => {
             return match arity(&p, 1, 2).and_then(|_| arg_str(&p[0])) {
-                Ok(n) => start_group(sup, &n, wait_arg(&p, 1)),
+                Ok(n) => group_op(sup, &n, Op::Start(wait_arg(&p, 1))),
                 Err(f) => done(Err(f)),
             }
         }
@@ -331,13 +331,13 @@ fn supervisor_call(sup: &mut Supervisor, name: &str, p: Vec<Value>) -> RpcOutcom
         }
         "stopProcess" => {
             return match arity(&p, 1, 2).and_then(|_| arg_str(&p[0])) {
-                Ok(n) => stop_process(sup, &n, wait_arg(&p, 1)),
+                Ok(n) => process_or_group(sup, &n, Op::Stop(wait_arg(&p, 1))),
                 Err(f) => done(Err(f)),
             }
         }
         "stopProcessGroup" => {
             return match arity(&p, 1, 2).and_then(|_| arg_str(&p[0])) {
-                Ok(n) => stop_group(sup, &n, wait_arg(&p, 1)),
+                Ok(n) => group_op(sup, &n, Op::Stop(wait_arg(&p, 1))),
                 Err(f) => done(Err(f)),
             }
         }
@@ -350,14 +350,15 @@ fn supervisor_call(sup: &mut Supervisor, name: &str, p: Vec<Value>) -> RpcOutcom
                 Err(f) => done(Err(f)),
             }
         }
-        "signalProcess" => (|| {
-            arity(&p, 2, 2)?;
-            let n = arg_str(&p[0])?;
-            signal_process(sup, &n, &p[1])
-        })(),
+        "signalProcess" => {
+            return match arity(&p, 2, 2).and_then(|_| arg_str(&p[0])) {
+                Ok(n) => process_or_group(sup, &n, Op::Signal(p[1].clone())),
+                Err(f) => done(Err(f)),
+            }
+        }
         "signalProcessGroup" => {
             return match arity(&p, 2, 2).and_then(|_| arg_str(&p[0])) {
-                Ok(n) => signal_group(sup, &n, &p[1]),
+                Ok(n) => group_op(sup, &n, Op::Signal(p[1].clone())),
                 Err(f) => done(Err(f)),
             }
         }
@@ -753,19 +754,56 @@ fn remove_process_group(sup: &mut Supervisor, p: &[Value]) -> RpcResult {
 
 // ------------------------------------------------------------------ start/stop
 
-fn start_process(sup: &mut Supervisor, name: &str, wait: bool) -> RpcOutcome {
+/// startProcess / stopProcess / signalProcess: one process, or its whole
+/// group for `group:*` (the group variants' results).
+fn process_or_group(sup: &mut Supervisor, name: &str, op: Op) -> RpcOutcome {
     let (gi, id) = match lookup(sup, name) {
         Ok(v) => v,
         Err(f) => return done(Err(f)),
     };
     let Some(id) = id else {
         let gname = sup.groups[gi].name.clone();
-        return start_group(sup, &gname, wait);
+        return group_op(sup, &gname, op);
     };
-    match start_one(sup, id, name, wait) {
+    match act_one(sup, id, name, &op) {
         Ok(None) => done(Ok(Value::Bool(true))),
         Ok(Some(d)) => RpcOutcome::Deferred(d),
         Err(f) => done(Err(f)),
+    }
+}
+
+/// start/stop/signalProcessGroup.
+fn group_op(sup: &mut Supervisor, name: &str, op: Op) -> RpcOutcome {
+    let signal = matches!(op, Op::Signal(_));
+    // The reference checks the shutdown state first, except for signals.
+    if !signal {
+        if let Err(f) = check_state(sup) {
+            return done(Err(f));
+        }
+    }
+    let Some(gi) = sup.groups.iter().position(|g| g.name == name) else {
+        return done(Err(fault(faults::BAD_NAME, name)));
+    };
+    if signal {
+        if let Err(f) = check_state(sup) {
+            return done(Err(f));
+        }
+    }
+    let targets = group_in_priority_order(sup, gi);
+    all_func(sup, targets, op)
+}
+
+/// Acts on one process; Ok(Some) when the caller must wait.
+fn act_one(
+    sup: &mut Supervisor,
+    id: ProcId,
+    name: &str,
+    op: &Op,
+) -> Result<Option<Box<dyn Deferred>>, Fault> {
+    match op {
+        Op::Start(wait) => start_one(sup, id, name, *wait),
+        Op::Stop(wait) => stop_one(sup, id, name, *wait),
+        Op::Signal(sig) => signal_one(sup, id, name, sig).map(|_| None),
     }
 }
 
@@ -839,33 +877,6 @@ impl Deferred for StartWait {
     }
 }
 
-fn start_group(sup: &mut Supervisor, name: &str, wait: bool) -> RpcOutcome {
-    if let Err(f) = check_state(sup) {
-        return done(Err(f));
-    }
-    let Some(gi) = sup.groups.iter().position(|g| g.name == name) else {
-        return done(Err(fault(faults::BAD_NAME, name)));
-    };
-    let targets = group_in_priority_order(sup, gi);
-    all_func(sup, targets, Op::Start(wait))
-}
-
-fn stop_process(sup: &mut Supervisor, name: &str, wait: bool) -> RpcOutcome {
-    let (gi, id) = match lookup(sup, name) {
-        Ok(v) => v,
-        Err(f) => return done(Err(f)),
-    };
-    let Some(id) = id else {
-        let gname = sup.groups[gi].name.clone();
-        return stop_group(sup, &gname, wait);
-    };
-    match stop_one(sup, id, name, wait) {
-        Ok(None) => done(Ok(Value::Bool(true))),
-        Ok(Some(d)) => RpcOutcome::Deferred(d),
-        Err(f) => done(Err(f)),
-    }
-}
-
 fn stop_one(
     sup: &mut Supervisor,
     id: ProcId,
@@ -907,17 +918,6 @@ impl Deferred for StopWait {
     }
 }
 
-fn stop_group(sup: &mut Supervisor, name: &str, wait: bool) -> RpcOutcome {
-    if let Err(f) = check_state(sup) {
-        return done(Err(f));
-    }
-    let Some(gi) = sup.groups.iter().position(|g| g.name == name) else {
-        return done(Err(fault(faults::BAD_NAME, name)));
-    };
-    let targets = group_in_priority_order(sup, gi);
-    all_func(sup, targets, Op::Stop(wait))
-}
-
 fn parse_signal(v: &Value) -> Result<i32, Fault> {
     let text = match v {
         Value::Int(i) => i.to_string(),
@@ -925,18 +925,6 @@ fn parse_signal(v: &Value) -> Result<i32, Fault> {
         other => format!("{:?}", other),
     };
     crate::datatypes::signal_number(&text).map_err(|_| fault(faults::BAD_SIGNAL, text))
-}
-
-fn signal_process(sup: &mut Supervisor, name: &str, sig: &Value) -> RpcResult {
-    let (gi, id) = lookup(sup, name)?;
-    let Some(id) = id else {
-        let gname = sup.groups[gi].name.clone();
-        return match signal_group(sup, &gname, sig) {
-            RpcOutcome::Done(r) => r,
-            RpcOutcome::Deferred(_) => Err(fault(faults::FAILED, "unexpected deferred")),
-        };
-    };
-    signal_one(sup, id, name, sig).map(|_| Value::Bool(true))
 }
 
 fn signal_one(sup: &mut Supervisor, id: ProcId, name: &str, sig: &Value) -> Result<(), Fault> {
@@ -952,18 +940,6 @@ fn signal_one(sup: &mut Supervisor, id: ProcId, name: &str, sig: &Value) -> Resu
         Some(msg) => Err(fault(faults::FAILED, msg)),
         None => Ok(()),
     }
-}
-
-fn signal_group(sup: &mut Supervisor, name: &str, sig: &Value) -> RpcOutcome {
-    let Some(gi) = sup.groups.iter().position(|g| g.name == name) else {
-        // The reference checks the name before the shutdown state here.
-        return done(Err(fault(faults::BAD_NAME, name)));
-    };
-    if let Err(f) = check_state(sup) {
-        return done(Err(f));
-    }
-    let targets = group_in_priority_order(sup, gi);
-    all_func(sup, targets, Op::Signal(sig.clone()))
 }
 
 // ------------------------------------------------------------------ all-funcs
@@ -1009,11 +985,7 @@ fn all_func(sup: &mut Supervisor, targets: Vec<ProcId>, op: Op) -> RpcOutcome {
             continue;
         }
         let name = namespec(sup, id);
-        let r = match &op {
-            Op::Start(wait) => start_one(sup, id, &name, *wait),
-            Op::Stop(wait) => stop_one(sup, id, &name, *wait),
-            Op::Signal(sig) => signal_one(sup, id, &name, sig).map(|_| None),
-        };
+        let r = act_one(sup, id, &name, &op);
         match r {
             Ok(Some(d)) => all.waiting.push((id, d)),
             Ok(None) => all

@@ -120,7 +120,7 @@ fn drive(ctl: &std::path::Path, args: &[&str], steps: &[(&str, &str)]) -> (Optio
         "[{}]",
         steps
             .iter()
-            .map(|(k, e)| format!("[{}, {}]", json_str(k), json_str(e)))
+            .map(|(k, e)| format!("[{}, {}]", common::json_literal(k), common::json_literal(e)))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -133,20 +133,6 @@ fn drive(ctl: &std::path::Path, args: &[&str], steps: &[(&str, &str)]) -> (Optio
         .output()
         .expect("run the pty driver");
     (out.status.code(), common::stdout(&out))
-}
-
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn ctl_exe(reference: bool) -> std::path::PathBuf {

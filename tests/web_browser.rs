@@ -35,21 +35,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A JSON string literal.
-fn js(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// The string value of the first `"key": "..."` in a JSON text.
 fn json_str(text: &str, key: &str) -> Option<String> {
     let at = text.find(&format!("\"{key}\""))? + key.len() + 2;
@@ -134,8 +119,8 @@ impl Browser {
             "--window-size=1024,720",
         ]
         .iter()
-        .map(|a| js(a))
-        .chain([js(&format!(
+        .map(|a| common::json_literal(a))
+        .chain([common::json_literal(&format!(
             "--user-data-dir={}",
             b._profile.path.display()
         ))])
@@ -144,7 +129,7 @@ impl Browser {
         let caps = format!(
             "{{\"capabilities\":{{\"alwaysMatch\":{{\"browserName\":\"chrome\",\
              \"goog:chromeOptions\":{{\"binary\":{},\"args\":[{args}]}}}}}}}}",
-            js(&chromium.display().to_string())
+            common::json_literal(&chromium.display().to_string())
         );
         let resp = b.call("POST", "/session", &caps);
         b.session = json_str(&resp, "sessionId")
@@ -193,13 +178,20 @@ impl Browser {
     }
 
     fn goto(&self, url: &str) {
-        let r = self.cmd("POST", "/url", &format!("{{\"url\":{}}}", js(url)));
+        let r = self.cmd(
+            "POST",
+            "/url",
+            &format!("{{\"url\":{}}}", common::json_literal(url)),
+        );
         assert!(!r.contains("\"error\""), "navigate to {url}: {r}");
     }
 
     /// The element an XPath finds, if any.
     fn find(&self, xpath: &str) -> Option<String> {
-        let body = format!("{{\"using\":\"xpath\",\"value\":{}}}", js(xpath));
+        let body = format!(
+            "{{\"using\":\"xpath\",\"value\":{}}}",
+            common::json_literal(xpath)
+        );
         let r = self.cmd("POST", "/element", &body);
         json_str(&r, "element-6066-11e4-a52e-4f735466cecf")
     }
