@@ -845,8 +845,17 @@ fn flush(c: &mut Conn) -> io::Result<()> {
             Err(e) => return Err(e),
         }
     }
+    // After a large answer (getAllProcessInfo of a big fleet is megabytes),
+    // give the memory back instead of keeping the peak for good.
+    if c.out.capacity() > LARGE_RESPONSE {
+        c.out = VecDeque::new();
+        crate::sys::release_free_memory();
+    }
     Ok(())
 }
+
+/// Responses above this size release their buffers once sent.
+const LARGE_RESPONSE: usize = 256 * 1024;
 
 // ------------------------------------------------------------- routing
 

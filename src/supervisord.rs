@@ -407,6 +407,10 @@ impl Supervisor {
     /// stopped.
     pub fn run_forever(&mut self) -> Outcome {
         self.core.notify(Notification::supervisor_state(true));
+        // The first pass spawns every autostart program; what it allocated
+        // only for the spawning is then given back.
+        self.run_queue();
+        sys::release_free_memory();
         let mut ready: Vec<Ready> = Vec::new();
         loop {
             if self.core.mood < SupervisorState::Running {

@@ -63,7 +63,8 @@ fn piped_shell_matches_with_our_daemon() {
 /// Drives a program on a pseudo-terminal: argv[1] is a JSON list of
 /// [keys, expected] steps, the rest is the command line. Each step writes
 /// the keys, then waits (10s at most) for the expected text to appear after
-/// what the previous step matched. Prints the transcript (repr) and exits
+/// what the previous step matched (a lone Ctrl-C is repeated each second
+/// meanwhile, see below). Prints the transcript (repr) and exits
 /// with the program's exit status, or 99 if a step timed out.
 const PTY_DRIVER: &str = r#"
 import json, os, pty, select, sys, time
@@ -92,10 +93,20 @@ for keys, expect in steps:
     if keys:
         os.write(fd, keys.encode())
     end = time.time() + 10
+    resend = time.time() + 1
     expect = expect.encode()
     while out.find(expect, mark) < 0 and time.time() < end:
         if not pump(0.1):
             break
+        # Python's readline loses a SIGINT that lands between its signal
+        # check and its select(); a second Ctrl-C is seen (a user presses
+        # it again too). Ours reads Ctrl-C as a byte and has left by then.
+        if keys == '\x03' and time.time() > resend:
+            resend = time.time() + 1
+            try:
+                os.write(fd, keys.encode())
+            except OSError:
+                pass
     i = out.find(expect, mark)
     if i < 0:
         failed = expect
