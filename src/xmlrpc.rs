@@ -15,6 +15,8 @@
 //! DOCTYPE is refused and nesting is bounded, so hostile input can neither
 //! expand entities nor overflow the stack.
 
+use std::borrow::Cow;
+
 /// An XML-RPC value. Structs keep their member order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -325,42 +327,46 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
 /// elements per level for arrays and structs).
 const MAX_ELEMENT_DEPTH: usize = 3 * 64 + 8;
 
-/// An XML element: name and children (attributes are ignored).
+/// An XML element: name and children (attributes are ignored). Names and
+/// text without entities borrow from the document: a 100-process
+/// getAllProcessInfo answer is some 10,000 elements.
 #[derive(Debug)]
-struct Element {
-    name: String,
-    children: Vec<Node>,
+struct Element<'a> {
+    name: &'a str,
+    children: Vec<Node<'a>>,
 }
 
 #[derive(Debug)]
-enum Node {
-    Elem(Element),
-    Text(String),
+enum Node<'a> {
+    Elem(Element<'a>),
+    Text(Cow<'a, str>),
 }
 
-impl Element {
+impl<'a> Element<'a> {
     /// Child elements, in order (text between them is ignored).
-    fn elements(&self) -> impl Iterator<Item = &Element> {
+    fn elements(&self) -> impl Iterator<Item = &Element<'a>> {
         self.children.iter().filter_map(|n| match n {
             Node::Elem(e) => Some(e),
             Node::Text(_) => None,
         })
     }
 
-    fn child(&self, name: &str) -> Option<&Element> {
+    fn child(&self, name: &str) -> Option<&Element<'a>> {
         self.elements().find(|e| e.name == name)
     }
 
-    /// The concatenated text content; an error if there are child elements.
-    fn text(&self) -> Result<String, String> {
-        let mut s = String::new();
-        for n in &self.children {
-            match n {
-                Node::Text(t) => s.push_str(t),
-                Node::Elem(e) => return Err(format!("unexpected <{}> in <{}>", e.name, self.name)),
-            }
+    /// The text content (adjacent text is merged into one node); an error
+    /// if there are child elements.
+    fn text(&self) -> Result<Cow<'a, str>, String> {
+        match self.children.as_slice() {
+            [] => Ok(Cow::Borrowed("")),
+            [Node::Text(t)] => Ok(t.clone()),
+            _ => Err(format!(
+                "unexpected <{}> in <{}>",
+                self.elements().next().map_or("?", |e| e.name),
+                self.name
+            )),
         }
-        Ok(s)
     }
 
     /// Whether any non-whitespace text sits directly inside.
@@ -391,14 +397,22 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Skips past the next `end`, returning what came before it.
+    /// Skips past the next `end` (ASCII), returning what came before it.
     fn until(&mut self, end: &str) -> Result<&'a str, String> {
         let rest = self.rest();
-        let i = rest
-            .find(end)
-            .ok_or_else(|| format!("unterminated markup: expected {end:?}"))?;
-        self.pos += i + end.len();
-        Ok(&rest[..i])
+        // A char search is a memchr; a &str search sets up a two-way
+        // searcher each time, which costs more than the short scan.
+        let first = char::from(end.as_bytes()[0]);
+        let mut from = 0;
+        while let Some(i) = rest[from..].find(first) {
+            let at = from + i;
+            if rest[at..].starts_with(end) {
+                self.pos += at + end.len();
+                return Ok(&rest[..at]);
+            }
+            from = at + 1;
+        }
+        Err(format!("unterminated markup: expected {end:?}"))
     }
 
     /// Skips comments, processing instructions and whitespace; a DOCTYPE
@@ -420,17 +434,26 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a start tag after its `<`: (name, self-closing).
-    fn start_tag(&mut self) -> Result<(String, bool), String> {
+    fn start_tag(&mut self) -> Result<(&'a str, bool), String> {
         let body = self.until(">")?;
         let (body, empty) = match body.strip_suffix('/') {
             Some(b) => (b, true),
             None => (body, false),
         };
-        let name = body.split_whitespace().next().unwrap_or("");
-        if name.is_empty() || name.contains(['<', '&', '"', '\'']) {
+        // The name ends at the first (ASCII) whitespace: attributes follow.
+        let end = body
+            .bytes()
+            .position(|b| b.is_ascii_whitespace())
+            .unwrap_or(body.len());
+        let name = &body[..end];
+        if name.is_empty()
+            || name
+                .bytes()
+                .any(|b| matches!(b, b'<' | b'&' | b'"' | b'\''))
+        {
             return Err(format!("bad tag <{body}>"));
         }
-        Ok((name.to_string(), empty))
+        Ok((name, empty))
     }
 }
 
@@ -470,11 +493,11 @@ fn char_ref(name: &str) -> Option<char> {
     char::from_u32(code)
 }
 
-/// Parses a document into its root element. Lenient on characters XML
-/// forbids (a Python daemon sends them raw); strict on structure.
-fn parse_document(body: &[u8]) -> Result<Element, String> {
-    let text = String::from_utf8_lossy(body);
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
+/// Parses a document (see [`document_text`]) into its root element.
+/// Lenient on characters XML forbids (a Python daemon sends them raw);
+/// strict on structure.
+fn parse_document(text: &str) -> Result<Element<'_>, String> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut r = Reader { s: text, pos: 0 };
     r.skip_misc()?;
     if !r.eat("<") {
@@ -489,31 +512,40 @@ fn parse_document(body: &[u8]) -> Result<Element, String> {
         return finish_document(&mut r, stack.pop());
     }
     while let Some(top) = stack.last_mut() {
-        if r.eat("</") {
+        // One look at the next two bytes picks the branch: this loop runs
+        // once per tag, and a process list is thousands of tags.
+        let next = match r.rest().as_bytes() {
+            [b'<', b'/', ..] => b'/',
+            [b'<', b'!', ..] => b'!',
+            [b'<', b'?', ..] => b'?',
+            [b'<', ..] => b'<',
+            _ => 0,
+        };
+        if next == b'/' && r.eat("</") {
             let name = r.until(">")?.trim_end();
             if name != top.name {
                 return Err(format!("mismatched tag: </{}> closes <{}>", name, top.name));
             }
             let done = stack.pop();
-            match stack.last_mut() {
-                Some(parent) => parent.children.extend(done.map(Node::Elem)),
-                None => return finish_document(&mut r, done),
+            match (stack.last_mut(), done) {
+                (Some(parent), Some(done)) => push_element(parent, done),
+                (_, done) => return finish_document(&mut r, done),
             }
-        } else if r.eat("<![CDATA[") {
+        } else if next == b'!' && r.eat("<![CDATA[") {
             let data = r.until("]]>")?;
-            push_text(top, data);
-        } else if r.eat("<!--") {
+            push_text(top, Cow::Borrowed(data));
+        } else if next == b'!' && r.eat("<!--") {
             r.until("-->")?;
-        } else if r.eat("<?") {
+        } else if next == b'?' && r.eat("<?") {
             r.until("?>")?;
-        } else if r.eat("<") {
+        } else if next != 0 && r.eat("<") {
             let (name, empty) = r.start_tag()?;
             let el = Element {
                 name,
                 children: Vec::new(),
             };
             if empty {
-                top.children.push(Node::Elem(el));
+                push_element(top, el);
             } else if stack.len() >= MAX_ELEMENT_DEPTH {
                 return Err("XML nested too deeply".to_string());
             } else {
@@ -525,26 +557,55 @@ fn parse_document(body: &[u8]) -> Result<Element, String> {
                 return Err(format!("unexpected end of document inside <{}>", top.name));
             }
             let end = rest.find('<').unwrap_or(rest.len());
-            let mut decoded = String::new();
-            unescape(&rest[..end], &mut decoded)?;
+            let raw = &rest[..end];
+            let text = if raw.contains('&') {
+                let mut decoded = String::new();
+                unescape(raw, &mut decoded)?;
+                Cow::Owned(decoded)
+            } else {
+                Cow::Borrowed(raw)
+            };
             r.pos += end;
-            push_text(top, &decoded);
+            push_text(top, text);
         }
     }
     Err("no root element".to_string())
 }
 
 /// Appends text, merging with a preceding text node (CDATA next to text).
-fn push_text(el: &mut Element, text: &str) {
-    if let Some(Node::Text(t)) = el.children.last_mut() {
-        t.push_str(text);
-    } else {
-        el.children.push(Node::Text(text.to_string()));
+/// Whitespace beside child elements is dropped: it means nothing there
+/// (`text` refuses elements with children, `has_text` ignores it).
+fn push_text<'a>(el: &mut Element<'a>, text: Cow<'a, str>) {
+    match el.children.last_mut() {
+        Some(Node::Text(t)) => t.to_mut().push_str(&text),
+        Some(Node::Elem(_)) if text.trim().is_empty() => {}
+        _ => el.children.push(Node::Text(text)),
+    }
+}
+
+/// Appends a child element, dropping whitespace just before it.
+fn push_element<'a>(el: &mut Element<'a>, child: Element<'a>) {
+    if matches!(el.children.last(), Some(Node::Text(t)) if t.trim().is_empty()) {
+        el.children.pop();
+    }
+    el.children.push(Node::Elem(child));
+}
+
+/// The document as text: lossy UTF-8, as the decoders are lenient.
+fn document_text(body: &[u8]) -> Cow<'_, str> {
+    // The strict check is much faster than the lossy scan; valid UTF-8 is
+    // the common case.
+    match std::str::from_utf8(body) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(body),
     }
 }
 
 /// Checks that only comments and whitespace follow the root element.
-fn finish_document(r: &mut Reader, root: Option<Element>) -> Result<Element, String> {
+fn finish_document<'a>(
+    r: &mut Reader<'a>,
+    root: Option<Element<'a>>,
+) -> Result<Element<'a>, String> {
     r.skip_misc()?;
     if !r.rest().is_empty() {
         return Err("junk after the document element".to_string());
@@ -555,7 +616,8 @@ fn finish_document(r: &mut Reader, root: Option<Element>) -> Result<Element, Str
 /// Decodes a `<methodCall>`: (methodName, params). Malformed XML, a missing
 /// or empty methodName, or bad values give an error description.
 pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), String> {
-    let root = parse_document(body)?;
+    let text = document_text(body);
+    let root = parse_document(&text)?;
     if root.name != "methodCall" {
         return Err(format!("expected <methodCall>, found <{}>", root.name));
     }
@@ -577,7 +639,8 @@ pub fn parse_call(body: &[u8]) -> Result<(String, Vec<Value>), String> {
 /// Decodes a `<methodResponse>`: Ok(Ok(value)) or Ok(Err(fault)); Err when
 /// malformed.
 pub fn parse_response(body: &[u8]) -> Result<Result<Value, Fault>, String> {
-    let root = parse_document(body)?;
+    let text = document_text(body);
+    let root = parse_document(&text)?;
     if root.name != "methodResponse" {
         return Err(format!("expected <methodResponse>, found <{}>", root.name));
     }
@@ -636,20 +699,20 @@ fn decode_value(value: &Element, depth: usize) -> Result<Value, String> {
     let mut typed = value.elements();
     let Some(t) = typed.next() else {
         // Untyped: the text itself is a string.
-        return value.text().map(Value::String);
+        return value.text().map(|t| Value::String(t.into_owned()));
     };
     if typed.next().is_some() || value.has_text() {
         return Err("a <value> holds more than one item".to_string());
     }
     let text = || t.text();
-    match t.name.as_str() {
+    match t.name {
         "int" | "i4" | "i8" => parse_int(&text()?).map(Value::Int),
         "boolean" => match text()?.trim() {
             "1" | "true" => Ok(Value::Bool(true)),
             "0" | "false" => Ok(Value::Bool(false)),
             other => Err(format!("bad boolean value {other:?}")),
         },
-        "string" => text().map(Value::String),
+        "string" => text().map(|t| Value::String(t.into_owned())),
         "double" => {
             let s = text()?;
             s.trim()
@@ -685,7 +748,8 @@ fn decode_member(member: &Element, depth: usize) -> Result<(String, Value), Stri
     let name = member
         .child("name")
         .ok_or_else(|| "<member> without <name>".to_string())?
-        .text()?;
+        .text()?
+        .into_owned();
     let value = member
         .child("value")
         .ok_or_else(|| "<member> without <value>".to_string())?;
@@ -904,6 +968,30 @@ mod tests {
                     s(""),
                 ]
             ))
+        );
+    }
+
+    #[test]
+    fn whitespace_is_kept_in_text_and_dropped_between_elements() {
+        let body = "<methodCall><methodName>m</methodName><params>\n<param>\n<value>  </value></param>\n<param><value>\n <string> a &amp; b </string>\n</value></param>\n<param><value><struct>\n<member> <name> k </name>\n<value> x<![CDATA[ y ]]></value> </member>\n</struct></value></param></params></methodCall>";
+        assert_eq!(
+            parse_call(body.as_bytes()),
+            Ok((
+                "m".to_string(),
+                vec![
+                    s("  "),
+                    s(" a & b "),
+                    Value::Struct(vec![(" k ".to_string(), s(" x y "))]),
+                ]
+            ))
+        );
+        // Invalid UTF-8 is decoded lossily, not refused.
+        let mut body = b"<methodCall><methodName>m</methodName><params><param><value>a".to_vec();
+        body.push(0xff);
+        body.extend_from_slice(b"</value></param></params></methodCall>");
+        assert_eq!(
+            parse_call(&body),
+            Ok(("m".to_string(), vec![s("a\u{FFFD}")]))
         );
     }
 

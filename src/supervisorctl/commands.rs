@@ -356,8 +356,10 @@ fn show_statuses(ctl: &mut Controller, infos: &[Value]) -> Result<(), CmdError> 
             ))
         })
         .collect::<Result<Vec<_>, CmdError>>()?;
-    for line in status_lines(&rows) {
-        ctl.output(&line);
+    // One write for the whole table, not one per process.
+    let lines = status_lines(&rows);
+    if !lines.is_empty() {
+        ctl.output(&lines.join("\n"));
     }
     Ok(())
 }
