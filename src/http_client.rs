@@ -172,6 +172,8 @@ pub enum CallError {
     Disconnected,
     /// The response was not valid HTTP or XML-RPC.
     BadResponse(String),
+    /// SIGINT arrived while waiting (see `sys::catch_interrupts`).
+    Interrupted,
 }
 
 impl CallError {
@@ -195,6 +197,7 @@ impl fmt::Display for CallError {
                 write!(f, "Remote end closed connection without response")
             }
             CallError::BadResponse(msg) => write!(f, "bad response: {msg}"),
+            CallError::Interrupted => write!(f, "interrupted"),
         }
     }
 }
@@ -527,6 +530,15 @@ impl Client {
     }
 
     fn exchange(&mut self, request: &[u8]) -> Result<(ResponseHead, Vec<u8>), CallError> {
+        let result = self.exchange_once(request);
+        if result.is_err() && crate::sys::interrupted() {
+            self.conn = None;
+            return Err(CallError::Interrupted);
+        }
+        result
+    }
+
+    fn exchange_once(&mut self, request: &[u8]) -> Result<(ResponseHead, Vec<u8>), CallError> {
         let mut stream = match self.conn.take() {
             Some(s) => s,
             None => self.endpoint.connect()?,
@@ -539,7 +551,9 @@ impl Client {
         while !parser.is_done() {
             let n = match stream.read(&mut buf) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && !crate::sys::interrupted() => {
+                    continue
+                }
                 Err(e) => return Err(CallError::Io(e)),
             };
             if n == 0 {

@@ -64,7 +64,7 @@ fn piped_shell_matches_with_our_daemon() {
 /// [keys, expected] steps, the rest is the command line. Each step writes
 /// the keys, then waits (10s at most) for the expected text to appear after
 /// what the previous step matched (a lone Ctrl-C is repeated each second
-/// meanwhile, see below). Prints the transcript (repr) and exits
+/// meanwhile, see below); `file:PATH` waits for PATH to exist. Prints the transcript (repr) and exits
 /// with the program's exit status, or 99 if a step timed out.
 const PTY_DRIVER: &str = r#"
 import json, os, pty, select, sys, time
@@ -94,6 +94,16 @@ for keys, expect in steps:
         os.write(fd, keys.encode())
     end = time.time() + 10
     resend = time.time() + 1
+    if expect.startswith('file:'):
+        # Wait for a file some program makes (then remove it).
+        path = expect[5:]
+        while not os.path.exists(path) and time.time() < end:
+            pump(0.05)
+        if not os.path.exists(path):
+            failed = expect
+            break
+        os.unlink(path)
+        continue
     expect = expect.encode()
     while out.find(expect, mark) < 0 and time.time() < end:
         if not pump(0.1):
@@ -117,7 +127,17 @@ if failed is not None:
 end = time.time() + 10
 while time.time() < end and pump(0.2):
     pass
-_, status = os.waitpid(pid, 0)
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done or time.time() > end:
+        break
+    time.sleep(0.05)
+if not done:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    print(repr(out))
+    print('STILL RUNNING')
+    sys.exit(97)
 print(repr(out))
 if failed is not None:
     print('MISSING', repr(failed))
@@ -227,6 +247,47 @@ fn terminal_shell_recalls_the_history_file() {
     assert_eq!(code, Some(0), "{transcript}");
     let saved = std::fs::read_to_string(&hist).expect("history");
     assert_eq!(saved, "status cat\nversion\nstatus cat\n");
+}
+
+/// Ctrl-C while a command waits (here for a start that would take 30 s)
+/// leaves the shell at once with status 0, as the reference does; the
+/// history is still saved.
+#[test]
+fn terminal_shell_leaves_on_ctrl_c_during_a_command() {
+    let extra = format!(
+        "{}\n[program:slow]\ncommand=sh -c 'touch {{dir}}/slow.started; exec sleep 1000'\n\
+         autostart=false\nstartsecs=30\n",
+        ctl_support::PROGRAMS
+    );
+    let sv = ctl_support::start(Daemon::Reference, "ctl-pty-int", &extra);
+    ctl_support::wait_settled(&sv);
+    for reference in [false, true] {
+        let hist = sv.dir.join(&format!("history-int-{reference}"));
+        let conf = sv.dir.write(
+            &format!("ctl-int-{reference}.conf"),
+            &format!(
+                "[supervisorctl]\nserverurl=unix://{}\nhistory_file={}\n",
+                sv.sock.display(),
+                hist.display()
+            ),
+        );
+        let conf = conf.display().to_string();
+        // The terminal echoes ^C: the command was running in cooked mode.
+        let marker = format!("file:{}", sv.dir.join("slow.started").display());
+        let steps: &[(&str, &str)] = &[("", PROMPT), ("start slow\r", &marker), ("\x03", "^C")];
+        let started = std::time::Instant::now();
+        let (code, transcript) = drive(&ctl_exe(reference), &["-c", &conf], steps);
+        assert_eq!(code, Some(0), "reference={reference}: {transcript}");
+        assert!(!transcript.contains("slow: started"), "{transcript}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(25),
+            "reference={reference}: waited for the start"
+        );
+        let saved = std::fs::read_to_string(&hist).unwrap_or_default();
+        assert_eq!(saved, "start slow\n", "reference={reference}");
+        // Stop the start for the next round.
+        sv.call("supervisor.stopProcess", vec![common::s("slow")]);
+    }
 }
 
 /// Ctrl-D and Ctrl-C at the prompt leave the shell with status 0.

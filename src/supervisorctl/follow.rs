@@ -18,7 +18,7 @@ const KEY_STDIN: usize = 1;
 /// Streams are keyed from here on, in the order opened.
 const KEY_STREAM: usize = 2;
 
-/// Ctrl-C routed to a pipe while a stream runs; the default action comes
+/// Ctrl-C routed to a pipe while a stream runs; the previous action comes
 /// back on drop.
 struct Interrupts {
     pipe: Option<OwnedFd>,
@@ -34,7 +34,7 @@ impl Interrupts {
 
 impl Drop for Interrupts {
     fn drop(&mut self) {
-        let _ = sys::default_signal(libc::SIGINT);
+        let _ = sys::restore_interrupts();
     }
 }
 

@@ -139,6 +139,7 @@ fn python_exception(e: &CallError) -> (String, String) {
             "Remote end closed connection without response".into(),
         ),
         CallError::BadResponse(msg) => ("xml.parsers.expat.ExpatError".into(), msg.clone()),
+        CallError::Interrupted => ("KeyboardInterrupt".into(), String::new()),
     }
 }
 
@@ -357,6 +358,9 @@ impl Controller {
         };
         match commands::run(self, command, &arg) {
             Ok(stop) => stop,
+            // Ctrl-C (the wait or the prompt it broke is no error to
+            // report): the shell leaves, cmdloop checks the flag.
+            Err(_) if crate::sys::interrupted() => true,
             Err(e) if e.is_unauthorized() => self.unauthorized(command, &arg, &line),
             Err(e) => {
                 self.report(&e);

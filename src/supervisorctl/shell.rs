@@ -11,7 +11,10 @@ use std::path::Path;
 use super::commands::ACTIONS;
 use super::lineedit::{decode_key, Editor, Outcome};
 use super::{help, make_namespec, py_str, Controller};
-use crate::sys::term::{self, ModeGuard};
+use crate::sys::{
+    self,
+    term::{self, ModeGuard},
+};
 use crate::xmlrpc::Value;
 
 /// Buffered standard input, shared by the shell, the prompts and `fg`.
@@ -70,7 +73,9 @@ impl Input {
                     self.buf.extend_from_slice(&chunk[..n]);
                     return true;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted && !sys::interrupted() => {
+                    continue
+                }
                 _ => {
                     self.eof = !self.tty;
                     return false;
@@ -165,13 +170,19 @@ pub(crate) fn cmdloop(ctl: &mut Controller) {
     } else {
         Vec::new()
     };
-    ctl.onecmd("status");
-    loop {
+    // Ctrl-C while a command runs leaves the shell (the reference catches
+    // KeyboardInterrupt around its loop): interrupt the wait, not us.
+    let _ = sys::catch_interrupts();
+    let mut stop = ctl.onecmd("status");
+    while !stop && !sys::interrupted() {
         let read = if editing {
             edit_line(ctl, &history)
         } else {
             ctl.input.read_line().map_or(Got::Eof, Got::Line)
         };
+        if sys::interrupted() {
+            break;
+        }
         let line = match read {
             Got::Line(line) => {
                 if editing && !line.is_empty() && history.last() != Some(&line) {
@@ -185,9 +196,10 @@ pub(crate) fn cmdloop(ctl: &mut Controller) {
                 break;
             }
         };
-        if ctl.onecmd(&line) {
-            break;
-        }
+        stop = ctl.onecmd(&line);
+    }
+    if sys::interrupted() {
+        ctl.output("");
     }
     if editing {
         if let Some(path) = ctl.options.history_file.as_deref() {

@@ -11,7 +11,7 @@ pub mod term;
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::Duration;
 
 fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
@@ -410,15 +410,57 @@ pub fn install_signal_pipe(signals: &[i32]) -> io::Result<OwnedFd> {
 }
 
 fn set_handler(sig: i32, handler: libc::sighandler_t) -> io::Result<()> {
+    set_handler_flags(sig, handler, libc::SA_RESTART)
+}
+
+fn set_handler_flags(sig: i32, handler: libc::sighandler_t, flags: i32) -> io::Result<()> {
     // SAFETY: an all-zero sigaction is valid; we fill handler and flags.
     let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
     sa.sa_sigaction = handler;
-    sa.sa_flags = libc::SA_RESTART;
+    sa.sa_flags = flags;
     // SAFETY: `sa.sa_mask` is a valid sigset_t.
     unsafe { libc::sigemptyset(&mut sa.sa_mask) };
     // SAFETY: `sa` is fully initialised; the handler only does
     // async-signal-safe work.
     cvt(unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) }).map(|_| ())
+}
+
+/// Set by SIGINT while [`catch_interrupts`] is in force.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Whether [`catch_interrupts`] is in force (SIGINT's action to restore
+/// after a stream routed it elsewhere).
+static CATCHING: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_sig: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Makes SIGINT set a flag instead of killing the process, and interrupt
+/// (not restart) the blocking call in progress, so a caller can give up
+/// what it was waiting for: Ctrl-C during a command of supervisorctl's
+/// shell, which the reference meets with KeyboardInterrupt.
+pub fn catch_interrupts() -> io::Result<()> {
+    CATCHING.store(true, Ordering::SeqCst);
+    set_handler_flags(
+        libc::SIGINT,
+        on_interrupt as *const () as libc::sighandler_t,
+        0,
+    )
+}
+
+/// Whether SIGINT arrived since [`catch_interrupts`].
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// SIGINT's action back to what it was before a stream took it: the flag
+/// of [`catch_interrupts`], or the default.
+pub fn restore_interrupts() -> io::Result<()> {
+    if CATCHING.load(Ordering::SeqCst) {
+        catch_interrupts()
+    } else {
+        default_signal(libc::SIGINT)
+    }
 }
 
 /// Restores the default action for `sig`.
