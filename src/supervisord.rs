@@ -189,7 +189,9 @@ pub struct Supervisor {
     /// writes a SIGCHLD byte there, so nothing is missed.
     signals_ready: bool,
     stopping: bool,
-    stop_groups: Vec<String>,
+    /// Groups still to stop, the next last: (name, its index in `groups`
+    /// when last seen).
+    stop_groups: Vec<(String, usize)>,
     lastshutdownreport: Option<Instant>,
     /// Per TICK period, while its timer is armed: the wall-clock slice
     /// last seen (the reference's `ticks`).
@@ -353,15 +355,21 @@ impl Supervisor {
             .collect()
     }
 
-    /// Group names sorted by (priority, name).
-    pub fn sorted_group_names(&self) -> Vec<String> {
-        let mut v: Vec<(i64, &str)> = self
+    /// Groups by (priority, name), with their indexes.
+    fn stop_order(&self) -> Vec<(String, usize)> {
+        let mut v: Vec<(i64, &str, usize)> = self
             .groups
             .iter()
-            .map(|g| (g.priority, g.name.as_str()))
+            .enumerate()
+            .map(|(i, g)| (g.priority, g.name.as_str(), i))
             .collect();
         v.sort();
-        v.into_iter().map(|(_, n)| n.to_string()).collect()
+        v.into_iter().map(|(_, n, i)| (n.to_string(), i)).collect()
+    }
+
+    /// Group names sorted by (priority, name).
+    pub fn sorted_group_names(&self) -> Vec<String> {
+        self.stop_order().into_iter().map(|(n, _)| n).collect()
     }
 
     /// The running configuration of a group, for `reloadConfig` diffs.
@@ -380,8 +388,8 @@ impl Supervisor {
 
     /// `group.stop_all()`: stop running/starting processes in descending
     /// priority, give up on backing-off ones.
-    pub fn stop_all(&mut self, group: &str) {
-        let Some(g) = self.group(group) else {
+    fn stop_all(&mut self, group: usize) {
+        let Some(g) = self.groups.get(group) else {
             return;
         };
         let mut ids = g.procs.clone();
@@ -416,11 +424,11 @@ impl Supervisor {
             if self.core.mood < SupervisorState::Running {
                 if !self.stopping {
                     self.stopping = true;
-                    self.stop_groups = self.sorted_group_names();
+                    self.stop_groups = self.stop_order();
                     self.core.notify(Notification::supervisor_state(false));
                 }
-                if let Some(last) = self.stop_groups.last().cloned() {
-                    self.stop_all(&last);
+                if let Some(last) = self.stop_group_index() {
+                    self.stop_all(last);
                 }
                 if !self.shutdown_report() {
                     return if self.core.mood == SupervisorState::Restarting {
@@ -466,17 +474,30 @@ impl Supervisor {
                 self.handle_signals(signals);
             }
             if self.core.mood < SupervisorState::Running {
-                if let Some(last) = self.stop_groups.pop() {
-                    let still = self
-                        .group(&last)
-                        .map(|g| !self.unstopped(g).is_empty())
-                        .unwrap_or(false);
-                    if still {
-                        self.stop_groups.push(last);
-                    }
+                let still = self
+                    .stop_group_index()
+                    .and_then(|i| self.groups.get(i))
+                    .is_some_and(|g| !self.unstopped(g).is_empty());
+                if !still {
+                    self.stop_groups.pop();
                 }
             }
         }
+    }
+
+    /// Where the group being stopped (the last of `stop_groups`) is now.
+    /// Every loop pass asks while stopping: the index noted is checked
+    /// first, so stopping N groups one by one is not O(N^2).
+    fn stop_group_index(&mut self) -> Option<usize> {
+        let (name, hint) = self.stop_groups.last()?;
+        if self.groups.get(*hint).is_some_and(|g| &g.name == name) {
+            return Some(*hint);
+        }
+        let i = self.group_index(name)?;
+        if let Some(last) = self.stop_groups.last_mut() {
+            last.1 = i;
+        }
+        Some(i)
     }
 
     /// Logs who we're still waiting for (every 3 s); false when nothing
