@@ -227,33 +227,21 @@ fn reread_and_update_match(daemon: Daemon) {
     assert_same(&sv, &["update", "cat", "nope"]);
     // A changed group and a removed program.
     let changed = "\n[program:extra]\ncommand=sleep 1000\nstartsecs=0\n";
+    // Every `command=sleep 1000` program of PROGRAMS changed to sleep 999.
+    let write_changed = || {
+        let text = ctl_support::PROGRAMS.replace(
+            "command=sleep 1000\nstartsecs=0",
+            "command=sleep 999\nstartsecs=0",
+        );
+        std::fs::write(&sv.conf, Supervisord::config(&sv.dir, &text)).expect("write config");
+    };
     run_py(&sv, "update");
-    std::fs::write(
-        &sv.conf,
-        Supervisord::config(
-            &sv.dir,
-            &ctl_support::PROGRAMS.replace(
-                "command=sleep 1000\nstartsecs=0",
-                "command=sleep 999\nstartsecs=0",
-            ),
-        ),
-    )
-    .expect("write config");
+    write_changed();
     assert_same(&sv, &["reread"]);
     let want = theirs(&sv, &["update"]);
     rewrite_config(&sv, changed);
     run_py(&sv, "update");
-    std::fs::write(
-        &sv.conf,
-        Supervisord::config(
-            &sv.dir,
-            &ctl_support::PROGRAMS.replace(
-                "command=sleep 1000\nstartsecs=0",
-                "command=sleep 999\nstartsecs=0",
-            ),
-        ),
-    )
-    .expect("write config");
+    write_changed();
     assert_eq!(ours(&sv, &["update"]), want);
 }
 
